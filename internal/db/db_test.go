@@ -1,0 +1,62 @@
+package db_test
+
+import (
+	"context"
+	"testing"
+
+	"fangyuan/internal/db"
+	"fangyuan/internal/db/dbtest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func TestMigrateIdempotent(t *testing.T) {
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	if err := db.Migrate(ctx, pool); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	applied, newest, err := db.SchemaVersion(ctx, pool)
+	if err != nil || applied != newest || applied < 1 {
+		t.Fatalf("version applied=%d newest=%d err=%v", applied, newest, err)
+	}
+}
+
+// The constraints keep bad data out even when a client bypasses the API.
+func TestConstraints(t *testing.T) {
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	mustExec := func(sql string) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	mustExec(`INSERT INTO admin_unit (code, level, kind, name, valid_from) VALUES ('330000000000', 1, '省', '浙江省', '2023-06-30')`)
+	bad := []struct{ name, sql string }{
+		{"code format", `INSERT INTO admin_unit (code, level, kind, name, parent_code, valid_from) VALUES ('33010', 2, '地级市', 'x', '330000000000', '2023-06-30')`},
+		{"level/code mismatch", `INSERT INTO admin_unit (code, level, kind, name, parent_code, valid_from) VALUES ('330100000000', 3, '县', 'x', '330000000000', '2023-06-30')`},
+		{"two active units per code", `INSERT INTO admin_unit (code, level, kind, name, valid_from) VALUES ('330000000000', 1, '省', '浙江', '2024-01-01')`},
+		{"overlapping validity", `INSERT INTO admin_unit (code, level, kind, name, valid_from, valid_to) VALUES ('330000000000', 1, '省', '浙江', '2020-01-01', '2024-01-01')`},
+		{"province with parent", `INSERT INTO admin_unit (code, level, kind, name, parent_code, valid_from) VALUES ('340000000000', 1, '省', '安徽省', '330000000000', '2023-06-30')`},
+		{"invalid geometry", `UPDATE admin_unit SET geom = ST_Multi(ST_GeomFromText('POLYGON((0 0,1 1,1 0,0 1,0 0))', 4326)) WHERE code = '330000000000'`},
+		{"wrong SRID", `UPDATE admin_unit SET geom = ST_Multi(ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))', 3857)) WHERE code = '330000000000'`},
+		{"empty name", `INSERT INTO admin_unit (code, level, kind, name, valid_from) VALUES ('340000000000', 1, '省', '', '2023-06-30')`},
+		{"nursing beds over beds", `INSERT INTO facility (kind, ext_id, name, beds, nursing_beds, geom) VALUES ('eldercare_institution', 'a', 'x', 10, 11, ST_SetSRID(ST_MakePoint(120, 30), 4326))`},
+		{"negative beds", `INSERT INTO facility (kind, ext_id, name, beds, geom) VALUES ('eldercare_institution', 'a', 'x', -1, ST_SetSRID(ST_MakePoint(120, 30), 4326))`},
+		{"unknown role", `INSERT INTO app_user (name, role) VALUES ('a', 'root')`},
+	}
+	for _, tt := range bad {
+		if _, err := pool.Exec(ctx, tt.sql); err == nil {
+			t.Errorf("%s: accepted", tt.name)
+		}
+	}
+	// A later version after the first one closed is fine.
+	mustExec(`UPDATE admin_unit SET valid_to = '2024-01-01' WHERE code = '330000000000'`)
+	mustExec(`INSERT INTO admin_unit (code, level, kind, name, valid_from) VALUES ('330000000000', 1, '省', '浙江省', '2024-01-01')`)
+	// lc_ctype must be UTF-8 or pg_trgm drops Chinese characters.
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT array_length(show_trgm('浙江省'), 1)`).Scan(&n); err != nil || n == 0 {
+		t.Fatalf("pg_trgm on Chinese text: %d trigrams, err %v (database lc_ctype must be UTF-8)", n, err)
+	}
+}
