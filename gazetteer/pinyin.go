@@ -1,0 +1,76 @@
+package gazetteer
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/mozillazg/go-pinyin"
+)
+
+// Draft pinyin. The official romanization of a place name is set by the place-name office
+// and stored beside the draft; the draft only makes names findable by pinyin before that.
+// Place names are full of polyphones, so the common readings in place names are preferred
+// over the dictionary's first reading, and known names are spelled whole.
+
+// placeWords are place names whose reading differs from the characters' usual ones.
+var placeWords = map[string]string{
+	"乐清": "yue qing", "六安": "lu an", "蚌埠": "beng bu", "番禺": "pan yu", "铅山": "yan shan",
+	"台州": "tai zhou", "天台": "tian tai", "丽水": "li shui", "丽江": "li jiang", "长沙": "chang sha",
+	"重庆": "chong qing", "厦门": "xia men", "洪洞": "hong tong", "单县": "shan xian", "东阿": "dong e",
+	"涡阳": "guo yang", "瑷珲": "ai hui", "大城": "da cheng", "荥阳": "xing yang", "莘县": "shen xian",
+	"长治": "chang zhi", "行唐": "xing tang", "会稽": "kuai ji", "筠连": "jun lian", "解州": "xie zhou",
+}
+
+// placeChars are readings preferred inside place names.
+var placeChars = map[rune]string{
+	'都': "du", '长': "chang", '乐': "le", '广': "guang", '堡': "bao", '圩': "xu", '沈': "shen",
+	'曾': "zeng", '朝': "chao", '济': "ji", '茄': "qie", '柏': "bai", '蔚': "yu", '沓': "ta",
+	'番': "fan", '吐': "tu", '喀': "ka", '什': "shi", '单': "dan", '华': "hua", '省': "sheng",
+	'区': "qu", '市': "shi", '县': "xian", '镇': "zhen", '乡': "xiang", '村': "cun", '街': "jie",
+	'道': "dao", '居': "ju", '委': "wei", '会': "hui", '社': "she", '弄': "nong", '巷': "xiang",
+}
+
+var pinyinArgs = func() pinyin.Args {
+	a := pinyin.NewArgs()
+	a.Style = pinyin.Normal
+	return a
+}()
+
+// DraftPinyin returns space-separated toneless syllables ("li shui shi") and initials
+// ("lss"). Latin letters and digits are kept as they are; other symbols are dropped.
+func DraftPinyin(name string) (full, initials string) {
+	var syl []string
+	runes := []rune(name)
+	for i := 0; i < len(runes); {
+		if i+1 < len(runes) {
+			if w, ok := placeWords[string(runes[i:i+2])]; ok {
+				syl = append(syl, strings.Fields(w)...)
+				i += 2
+				continue
+			}
+		}
+		r := runes[i]
+		switch {
+		case placeChars[r] != "":
+			syl = append(syl, placeChars[r])
+		case unicode.Is(unicode.Han, r):
+			if p := pinyin.SinglePinyin(r, pinyinArgs); len(p) > 0 {
+				syl = append(syl, p[0])
+			}
+		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			j := i
+			for j < len(runes) && runes[j] < unicode.MaxASCII && (unicode.IsLetter(runes[j]) || unicode.IsDigit(runes[j])) {
+				j++
+			}
+			syl = append(syl, strings.ToLower(string(runes[i:j])))
+			i = j
+			continue
+		}
+		i++
+	}
+	var ini strings.Builder
+	for _, s := range syl {
+		ini.WriteByte(s[0])
+	}
+	return strings.Join(syl, " "), ini.String()
+}
