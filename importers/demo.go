@@ -1,0 +1,60 @@
+package importers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"fangyuan/coverage/facility"
+	"fangyuan/gazetteer"
+	"fangyuan/geo"
+)
+
+// DemoSnapshot is the cut-off date of the division codes shipped as demo data.
+var DemoSnapshot = time.Date(2023, 6, 30, 0, 0, 0, 0, time.UTC)
+
+// LoadDemo loads the demo data set (package data, directory demo/) through the same
+// importers a user runs: the real Zhejiang division codes, the synthetic demo county with
+// its boundaries, roads and facilities. It is idempotent.
+func LoadDemo(ctx context.Context, pool *pgxpool.Pool, demo fs.FS, log io.Writer) error {
+	opts := Options{Log: log}
+	report := func(s Summary, err error) error {
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.Source, err)
+		}
+		if log != nil {
+			fmt.Fprintln(log, s)
+		}
+		return nil
+	}
+	for _, dir := range []string{"demo/divisions/zhejiang-2023", "demo/divisions/fangyuan-demo"} {
+		if err := report(Divisions(ctx, pool, demo, dir, DivisionOptions{Options: opts, ValidFrom: DemoSnapshot})); err != nil {
+			return err
+		}
+	}
+	for _, b := range []struct {
+		file  string
+		level gazetteer.Level
+	}{
+		{"demo/boundaries/county.geojson", gazetteer.County},
+		{"demo/boundaries/townships.geojson", gazetteer.Township},
+		{"demo/boundaries/villages.geojson", gazetteer.Village},
+	} {
+		if err := report(Boundaries(ctx, pool, demo, b.file, BoundaryOptions{Options: opts, Level: b.level, CodeField: "code", NameField: "name"})); err != nil {
+			return err
+		}
+	}
+	if err := report(Roads(ctx, pool, demo, "demo/roads.geojson", opts)); err != nil {
+		return err
+	}
+	for _, k := range facility.Kinds {
+		if err := report(Facilities(ctx, pool, demo, "demo/facilities/"+k.ID+".csv", FacilityOptions{Options: opts, Kind: k.ID, CRS: geo.WGS84})); err != nil {
+			return err
+		}
+	}
+	return nil
+}
