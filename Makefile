@@ -8,7 +8,7 @@ LISTEN  ?= localhost:8080
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/fangyuan
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/fangyuan
 
 # Starts the project-local PostGIS (installing it on first use), loads the embedded demo
 # data into an empty database and serves http://$(LISTEN).

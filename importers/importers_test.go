@@ -413,3 +413,51 @@ func TestFacilitiesBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestRoads(t *testing.T) {
+	pool := dbtest.Pool(t)
+	ctx := dbtest.CLI()
+	dir := smallDivisions(t, t.TempDir())
+	if _, err := importers.Divisions(ctx, pool, importers.HostFS{}, dir, importers.DivisionOptions{ValidFrom: snapshot}); err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	road := func(name, admin, oddSide string, coords string) string {
+		return `{"type":"Feature","properties":{"name":"` + name + `","admin_code":"` + admin + `","kind":"secondary","numbering_origin":"start","odd_side":"` + oddSide + `"},` +
+			`"geometry":{"type":"LineString","coordinates":` + coords + `}}`
+	}
+	body := fc(road("人民路", "331102001", "left", "[[119.91,28.41],[119.95,28.42],[119.99,28.43]]"),
+		road("解放街", "331102001", "right", "[[119.92,28.40],[119.92,28.49]]"))
+	p := writeFile(t, tmp, "roads.geojson", body)
+	sum, err := importers.Roads(ctx, pool, importers.HostFS{}, p, importers.Options{})
+	if err != nil || sum.Inserted != 2 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM road WHERE admin_code = '331102001000' AND odd_side = 'right' AND name = '解放街'`); n != 1 {
+		t.Fatal("road attributes not stored")
+	}
+	if sum, err = importers.Roads(ctx, pool, importers.HostFS{}, p, importers.Options{}); err != nil || sum.Unchanged != 2 {
+		t.Fatalf("re-import: %+v %v", sum, err)
+	}
+	// The odd side flips: an update, audited.
+	writeFile(t, tmp, "roads.geojson", strings.Replace(body, `"odd_side":"left"`, `"odd_side":"right"`, 1))
+	if sum, err = importers.Roads(ctx, pool, importers.HostFS{}, p, importers.Options{}); err != nil || sum.Updated != 1 || sum.Unchanged != 1 {
+		t.Fatalf("update: %+v %v", sum, err)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM audit_log WHERE entity = 'road' AND action = 'update' AND before->>'odd_side' = 'left' AND after->>'odd_side' = 'right'`); n != 1 {
+		t.Fatal("odd-side change not audited")
+	}
+	// A road in a township that does not exist fails the whole import.
+	p = writeFile(t, tmp, "stray.geojson", fc(road("新路", "331102009", "left", "[[119.91,28.41],[119.95,28.42]]")))
+	if _, err = importers.Roads(ctx, pool, importers.HostFS{}, p, importers.Options{}); err == nil || !strings.Contains(err.Error(), "331102009") {
+		t.Fatalf("unknown admin code: %v", err)
+	}
+	// A malformed admin code is named with its feature.
+	p = writeFile(t, tmp, "bad.geojson", fc(road("新路", "33110x", "left", "[[119.91,28.41],[119.95,28.42]]")))
+	if _, err = importers.Roads(ctx, pool, importers.HostFS{}, p, importers.Options{}); err == nil || !strings.Contains(err.Error(), "admin_code") {
+		t.Fatalf("bad admin code: %v", err)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM road`); n != 2 {
+		t.Fatalf("%d roads after failed imports, want 2", n)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"fangyuan/coverage/facility"
 	"fangyuan/data"
 	"fangyuan/gazetteer"
 	"fangyuan/geo"
@@ -49,6 +50,11 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("%w: fangyuan %s", errUsage, importUsage)
 	}
 	what := args[0]
+	switch what {
+	case "divisions", "boundaries", "facilities", "roads", "demo":
+	default:
+		return fmt.Errorf("%w: unknown import %q\nusage: fangyuan %s", errUsage, what, importUsage)
+	}
 	fs := newFlags("import "+what, importUsage)
 	var opts importers.Options
 	fs.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "import the good rows and write the bad ones to the reject file")
@@ -123,6 +129,9 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		if *kind == "" {
 			return fmt.Errorf("%w: --kind is required", errUsage)
+		}
+		if _, err := facility.KindByID(*kind); err != nil {
+			return fmt.Errorf("%w: --kind: %v", errUsage, err)
 		}
 		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
 			return importers.Facilities(ctx, pool, importers.HostFS{}, src, importers.FacilityOptions{Options: opts, Kind: *kind, CRS: c})

@@ -91,19 +91,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return fmt.Errorf("%w: unknown subcommand %q", errUsage, args[0])
 }
 
-// version is the module version or the VCS revision the binary was built from.
+// version is the module version the binary was built as.
 func version() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "devel"
 	}
-	v := info.Main.Version
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " (" + s.Value[:12] + ")"
-		}
-	}
-	return v
+	// With VCS stamping (make build) this is a pseudo-version naming the commit, e.g.
+	// v0.0.0-20261124175404-386dbb6c32fd+dirty.
+	return info.Main.Version
 }
 
 // fangyuanHome is the state directory of the local cluster.
