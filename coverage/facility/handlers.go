@@ -35,7 +35,7 @@ func (s *Store) Routes(divisionPrefix func(string) (string, error)) []api.Route 
 		{Method: http.MethodGet, Path: "/api/facilities/{id}", Tag: "facilities", Summary: "One facility as a GeoJSON Feature",
 			Params: []api.Param{id}, Produces: []string{"application/geo+json"}, Handler: h.get},
 		{Method: http.MethodPost, Path: "/api/facilities", Tag: "facilities", Role: string(auth.Planner), Summary: "Add a facility",
-			Body: `{"kind": "eldercare_center", "ext_id": "EC-99", "name": "某街道居家养老服务中心", "lon": 119.9, "lat": 28.2, "status": "planned"}`,
+			Body:    `{"kind": "eldercare_center", "ext_id": "EC-99", "name": "某街道居家养老服务中心", "lon": 119.9, "lat": 28.2, "status": "planned"}`,
 			Handler: h.create},
 		{Method: http.MethodPut, Path: "/api/facilities/{id}", Tag: "facilities", Role: string(auth.Planner), Summary: "Replace a facility's fields (optimistic locking by version)",
 			Params: []api.Param{id}, Body: `{"version": 1, "name": "...", "lon": 119.9, "lat": 28.2, "status": "operating", "beds": 120}`, Handler: h.update},
