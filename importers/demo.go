@@ -17,9 +17,15 @@ import (
 // DemoSnapshot is the cut-off date of the division codes shipped as demo data.
 var DemoSnapshot = time.Date(2023, 6, 30, 0, 0, 0, 0, time.UTC)
 
+// The demo population grid's name and year.
+const (
+	DemoGridName = "fangyuan-demo"
+	DemoGridYear = 2023
+)
+
 // LoadDemo loads the demo data set (package data, directory demo/) through the same
 // importers a user runs: the real Zhejiang division codes, the synthetic demo county with
-// its boundaries, roads and facilities. It is idempotent.
+// its boundaries, roads, population grid and facilities. It is idempotent.
 func LoadDemo(ctx context.Context, pool *pgxpool.Pool, demo fs.FS, log io.Writer) error {
 	opts := Options{Log: log}
 	report := func(s Summary, err error) error {
@@ -49,6 +55,9 @@ func LoadDemo(ctx context.Context, pool *pgxpool.Pool, demo fs.FS, log io.Writer
 		}
 	}
 	if err := report(Roads(ctx, pool, demo, "demo/roads.geojson", opts)); err != nil {
+		return err
+	}
+	if err := report(Population(ctx, pool, demo, "demo/population.tif", PopulationOptions{Options: opts, Name: DemoGridName, Year: DemoGridYear})); err != nil {
 		return err
 	}
 	for _, k := range facility.Kinds {

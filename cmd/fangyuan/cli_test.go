@@ -36,6 +36,14 @@ func TestCLI(t *testing.T) {
 	if err != nil || !strings.Contains(out, "12 inserted") {
 		t.Fatalf("import facilities: %q %v", out, err)
 	}
+	tif := filepath.Join(root, "data/demo/population.tif")
+	out, err = cli("import", "population", "--name", "demo", "--year", "2023", "--band", "total=1", "--band", "age60plus=2", "--band", "age0_17=3", tif)
+	if err != nil || !strings.Contains(out, "1 inserted") {
+		t.Fatalf("import population: %q %v", out, err)
+	}
+	if out, err = cli("import", "population", "--name", "demo", "--year", "2023", tif); err != nil || !strings.Contains(out, "1 unchanged") {
+		t.Fatalf("re-import population: %q %v", out, err)
+	}
 	bad := filepath.Join(t.TempDir(), "bad.csv")
 	if err := os.WriteFile(bad, []byte("id,name,lon,lat\nX1,甲,120.1,95\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -62,6 +70,8 @@ func TestCLI(t *testing.T) {
 		{"import", "facilities", "--kind", "eldercare_center", "--crs", "wgs72", bad},
 		{"import", "divisions", "--valid-from", "30/06/2023", root},
 		{"import", "roads"},
+		{"import", "population", "--year", "2023", tif},
+		{"import", "population", "--name", "x", "--year", "2023", "--band", "total", tif},
 		{"token", "create", "--role", "root", "--name", "x"},
 		{"serve", "--reads", "sometimes"},
 	}

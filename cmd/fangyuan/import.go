@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"fangyuan/coverage"
 	"fangyuan/coverage/facility"
 	"fangyuan/data"
 	"fangyuan/gazetteer"
@@ -25,6 +26,7 @@ const importUsage = `import <what> [flags] FILE|DIR
   boundaries --level township [--code-field code] [--name-field name] FILE.geojson|FILE.shp
   facilities --kind eldercare_center [--crs wgs84|cgcs2000|gcj02|bd09] FILE.csv|FILE.geojson
   roads      FILE.geojson|FILE.shp
+  population --name N --year Y [--band total=1 --band age60plus=2 --band age0_17=3] FILE.tif
   demo       (the embedded demo data)
 
 Common flags: --skip-invalid (import the good rows, write the bad ones to --reject-file),
@@ -51,7 +53,7 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	what := args[0]
 	switch what {
-	case "divisions", "boundaries", "facilities", "roads", "demo":
+	case "divisions", "boundaries", "facilities", "roads", "population", "demo":
 	default:
 		return fmt.Errorf("%w: unknown import %q\nusage: fangyuan %s", errUsage, what, importUsage)
 	}
@@ -70,7 +72,11 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		nameField = fs.String("name-field", "", "boundaries: the property holding the name (default: detected)")
 		kind      = fs.String("kind", "", "facilities: the facility kind (fangyuan import facilities -h lists them)")
 		crs       = fs.String("crs", "wgs84", "facilities: coordinates of the file: wgs84, cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu)")
+		gridName  = fs.String("name", "", "population: the grid's name")
+		gridYear  = fs.Int("year", 0, "population: the year the grid describes")
+		bands     gridBandFlags
 	)
+	fs.Var(&bands, "band", "population: NAME=N names band N (repeatable): total=1 age60plus=2 age0_17=3")
 	pos, err := parseInterspersed(fs, args[1:])
 	if err != nil {
 		return err
@@ -136,6 +142,13 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
 			return importers.Facilities(ctx, pool, importers.HostFS{}, src, importers.FacilityOptions{Options: opts, Kind: *kind, CRS: c})
 		}
+	case "population":
+		if *gridName == "" || *gridYear == 0 {
+			return fmt.Errorf("%w: import population needs --name and --year", errUsage)
+		}
+		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
+			return importers.Population(ctx, pool, importers.HostFS{}, src, importers.PopulationOptions{Options: opts, Name: *gridName, Year: *gridYear, Bands: bands})
+		}
 	case "roads":
 		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
 			return importers.Roads(ctx, pool, importers.HostFS{}, src, opts)
@@ -160,5 +173,19 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, sum)
+	return nil
+}
+
+// gridBandFlags collects repeated --band NAME=N flags.
+type gridBandFlags []coverage.BandName
+
+func (b *gridBandFlags) String() string { return fmt.Sprint(*b) }
+
+func (b *gridBandFlags) Set(s string) error {
+	bn, err := coverage.ParseBandName(s)
+	if err != nil {
+		return err
+	}
+	*b = append(*b, bn)
 	return nil
 }

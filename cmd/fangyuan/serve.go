@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"fangyuan/coverage/facility"
+	"fangyuan/coverage/popgrid"
 	"fangyuan/data"
 	"fangyuan/gazetteer"
 	"fangyuan/importers"
@@ -110,6 +111,7 @@ func newServer(pool *pgxpool.Pool, reads auth.ReadPolicy, log *slog.Logger, reg 
 		c, lvl, err := gazetteer.PadCode(code)
 		return gazetteer.ShortCode(c, lvl), err
 	})...)
+	rt.Handle(popgrid.NewStore(pool).Routes()...)
 	rt.Handle(authStore.Routes()...)
 	rt.Handle(
 		api.Route{Method: http.MethodGet, Path: "/healthz", Tag: "service", Summary: "Health: the database answers and the schema is current", Public: true,

@@ -185,6 +185,18 @@ func TestReadAPI(t *testing.T) {
 		t.Fatalf("roads: %d %+v", code, roads)
 	}
 
+	var grids struct {
+		Grids []struct {
+			Name   string
+			Bands  []string
+			Totals []float64
+		}
+	}
+	if code := c.do("GET", "/api/population-grids", nil, &grids); code != 200 || len(grids.Grids) != 1 ||
+		strings.Join(grids.Grids[0].Bands, ",") != "total,age60plus,age0_17" || grids.Grids[0].Totals[0] < 300000 {
+		t.Fatalf("population grids: %d %+v", code, grids)
+	}
+
 	bad := []struct{ path, field string }{
 		{"/api/divisions?level=street-ish", "level"},
 		{"/api/divisions?asOf=2023-13-01", "asOf"},
@@ -282,8 +294,17 @@ func TestWritesNeedRolesAndAreAudited(t *testing.T) {
 
 	path := fmt.Sprintf("/api/facilities/%d", created.ID)
 	upd := map[string]any{"version": 1, "name": "测试居家养老服务中心（已建）", "lon": 119.9, "lat": 28.25, "status": "operating"}
-	if code := planner.do("PUT", path, upd, nil); code != 200 {
-		t.Fatalf("update: %d", code)
+	// Eight planners save the same version at once: one wins, seven get 409.
+	codes := make(chan int, 8)
+	for range 8 {
+		go func() { codes <- planner.do("PUT", path, upd, nil) }()
+	}
+	won := map[int]int{}
+	for range 8 {
+		won[<-codes]++
+	}
+	if won[200] != 1 || won[409] != 7 {
+		t.Fatalf("concurrent updates: %v, want one 200 and seven 409", won)
 	}
 	// A second edit based on the stale version conflicts cleanly.
 	if code := planner.do("PUT", path, upd, nil); code != 409 {
