@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/fangyuan
 LISTEN  ?= localhost:8080
 
-.PHONY: all build run test deps vet bench demo-data clean
+.PHONY: all build run test deps vet bench bench-coverage demo-data clean
 
 all: build
 
@@ -29,6 +29,11 @@ test: deps vet
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 30m ./...
+
+# Zhejiang-sized coverage run (time, peak memory) and a county subset against the PostGIS
+# SQL formulation in the same run (figures in docs/BENCHMARKS.md).
+bench-coverage: deps
+	$(GO) test -run '^$$' -bench '^BenchmarkCoverageProvince$$' -benchtime 1x -timeout 30m ./coverage/
 
 # Regenerates the committed demo data (deterministic).
 demo-data:

@@ -27,7 +27,10 @@ Usage:
   fangyuan serve  [--listen ADDR] [--reads open|token] [--demo]   run the HTTP service
   fangyuan db     up|down|status|url|psql [args]                  the project-local PostGIS cluster
   fangyuan migrate                                                 apply the schema migrations
-  fangyuan import divisions|boundaries|facilities|roads|demo ...   load data (see fangyuan import -h)
+  fangyuan import divisions|boundaries|facilities|roads|population|demo ...   load data (see fangyuan import -h)
+  fangyuan coverage --kind K --townships T.geojson --facilities F.csv --population P.tif -o OUT.xlsx
+                                                                   gap report from files, no database
+  fangyuan coverage standards                                      print the default service standards
   fangyuan token  create|list|revoke ...                           API tokens
   fangyuan version
 
@@ -78,6 +81,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	case "import":
 		return cmdImport(ctx, args[1:], stdout)
+	case "coverage":
+		return cmdCoverage(ctx, args[1:], stdout)
 	case "token":
 		return cmdToken(ctx, args[1:], stdout)
 	case "version", "--version", "-v":

@@ -15,8 +15,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"fangyuan/coverage"
 	"fangyuan/coverage/facility"
 	"fangyuan/coverage/popgrid"
+	"fangyuan/coverage/runs"
 	"fangyuan/data"
 	"fangyuan/gazetteer"
 	"fangyuan/importers"
@@ -36,7 +38,8 @@ func cmdServe(ctx context.Context, args []string) error {
 	fs := newFlags("serve", "serve [flags]")
 	listen := fs.String("listen", envOr("FANGYUAN_LISTEN", "localhost:8080"), "address to listen on (env FANGYUAN_LISTEN)")
 	reads := fs.String("reads", envOr("FANGYUAN_READS", "open"), "open: reads need no token; token: every request needs one (env FANGYUAN_READS)")
-	demo := fs.Bool("demo", false, "load the embedded demo data when the database holds no divisions yet")
+	demo := fs.Bool("demo", false, "load the embedded demo data (and run coverage for every kind) when the database holds no divisions yet")
+	standardsFile := fs.String("standards", os.Getenv("FANGYUAN_STANDARDS"), "service standards file (JSON; default: the built-in standards of DESIGN.md) (env FANGYUAN_STANDARDS)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -44,17 +47,32 @@ func cmdServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: --reads: %v", errUsage, err)
 	}
+	standards := coverage.DefaultStandards()
+	if *standardsFile != "" {
+		if standards, err = coverage.LoadStandards(*standardsFile); err != nil {
+			return err
+		}
+	}
 	pool, err := openDB(ctx)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
+	// Background coverage runs live until shutdown.
+	runCtx, stopRuns := context.WithCancel(context.Background())
+	defer stopRuns()
+	srvCfg := serverConfig{Reads: policy, Log: slog.Default(), Registry: prometheus.NewRegistry(), Standards: standards, Runs: runCtx}
+	handler, svc, err := newServer(ctx, pool, srvCfg)
+	if err != nil {
+		return err
+	}
+	defer svc.Wait()
+	defer stopRuns()
 	if *demo {
-		if err := loadDemoIfEmpty(ctx, pool); err != nil {
+		if err := loadDemoIfEmpty(ctx, pool, svc); err != nil {
 			return err
 		}
 	}
-	handler := newServer(pool, policy, slog.Default(), prometheus.NewRegistry())
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (another fangyuan running? choose another with --listen)", *listen, err)
@@ -82,7 +100,7 @@ func cmdServe(ctx context.Context, args []string) error {
 
 // loadDemoIfEmpty loads the embedded demo data through the importers on a database
 // without divisions.
-func loadDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool) error {
+func loadDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, svc *runs.Service) error {
 	var n int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM admin_unit`).Scan(&n); err != nil {
 		return err
@@ -93,18 +111,38 @@ func loadDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	slog.Info("loading the embedded demo data (first start)")
 	start := time.Now()
-	if err := importers.LoadDemo(auth.WithPrincipal(ctx, auth.CLI()), pool, data.Demo, os.Stderr); err != nil {
+	ctx = auth.WithPrincipal(ctx, auth.CLI())
+	if err := importers.LoadDemo(ctx, pool, data.Demo, os.Stderr); err != nil {
 		return fmt.Errorf("demo data: %w", err)
+	}
+	slog.Info("running coverage for every facility kind on the demo data")
+	if err := svc.RunAllKinds(ctx); err != nil {
+		return fmt.Errorf("demo coverage runs: %w", err)
 	}
 	slog.Info("demo data loaded", "seconds", time.Since(start).Round(time.Millisecond).Seconds())
 	return nil
 }
 
+// serverConfig is what newServer needs besides the database.
+type serverConfig struct {
+	Reads     auth.ReadPolicy
+	Log       *slog.Logger
+	Registry  *prometheus.Registry
+	Standards *coverage.Standards
+	// Runs bounds the lifetime of background coverage runs.
+	Runs context.Context
+}
+
 // newServer wires the domain packages' routes into one handler.
-func newServer(pool *pgxpool.Pool, reads auth.ReadPolicy, log *slog.Logger, reg *prometheus.Registry) http.Handler {
+func newServer(ctx context.Context, pool *pgxpool.Pool, cfg serverConfig) (http.Handler, *runs.Service, error) {
+	reg, log := cfg.Registry, cfg.Log
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	svc, err := runs.NewService(cfg.Runs, pool, cfg.Standards, log)
+	if err != nil {
+		return nil, nil, err
+	}
 	authStore := auth.NewStore(pool)
-	rt := api.NewRouter(log, &auth.Guard{Store: authStore, Reads: reads}, api.NewMetrics(reg))
+	rt := api.NewRouter(log, &auth.Guard{Store: authStore, Reads: cfg.Reads}, api.NewMetrics(reg))
 	gaz := gazetteer.NewStore(pool)
 	rt.Handle(gaz.Routes()...)
 	rt.Handle(facility.NewStore(pool).Routes(func(code string) (string, error) {
@@ -112,6 +150,7 @@ func newServer(pool *pgxpool.Pool, reads auth.ReadPolicy, log *slog.Logger, reg 
 		return gazetteer.ShortCode(c, lvl), err
 	})...)
 	rt.Handle(popgrid.NewStore(pool).Routes()...)
+	rt.Handle(svc.Routes()...)
 	rt.Handle(authStore.Routes()...)
 	rt.Handle(
 		api.Route{Method: http.MethodGet, Path: "/healthz", Tag: "service", Summary: "Health: the database answers and the schema is current", Public: true,
@@ -145,5 +184,5 @@ func newServer(pool *pgxpool.Pool, reads auth.ReadPolicy, log *slog.Logger, reg 
 			return api.WriteJSON(w, http.StatusOK, rt.OpenAPI("Fangyuan 方圆 API", version()))
 		}})
 	rt.Mount("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	return rt
+	return rt, svc, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"fangyuan/coverage"
 	"fangyuan/data"
 	"fangyuan/importers"
 	"fangyuan/internal/auth"
@@ -34,8 +35,14 @@ func demoServer(t *testing.T, reads auth.ReadPolicy) (*httptest.Server, *pgxpool
 	}
 	t.Logf("demo data loaded in %v", time.Since(start))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(newServer(pool, reads, log, prometheus.NewRegistry()))
-	t.Cleanup(srv.Close)
+	runCtx, stop := context.WithCancel(context.Background())
+	h, svc, err := newServer(context.Background(), pool, serverConfig{Reads: reads, Log: log, Registry: prometheus.NewRegistry(),
+		Standards: coverage.DefaultStandards(), Runs: runCtx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { srv.Close(); stop(); svc.Wait() })
 	return srv, pool
 }
 

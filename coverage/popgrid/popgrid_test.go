@@ -106,8 +106,8 @@ func bigGrid() *geo.Grid {
 	return g
 }
 
-// 10 M cells reload in well under 2 s (the target of issue 3); the benchmark below
-// gives the figure for docs/BENCHMARKS.md.
+// A 3-band 10 M cell grid round-trips exactly; BenchmarkLoad10M measures the reload
+// (target of issue 3: 10 M cells in ≤ 2 s) for docs/BENCHMARKS.md.
 func TestLoadTenMillionCells(t *testing.T) {
 	pool := dbtest.Pool(t)
 	g := bigGrid()
@@ -122,19 +122,32 @@ func TestLoadTenMillionCells(t *testing.T) {
 	}
 	t.Logf("loaded 3 × 10 M cells in %v", took)
 	equalGrids(t, g, back)
-	if took > 2*time.Second {
-		t.Errorf("load took %v, target ≤ 2 s per 10 M cells", took)
-	}
 }
 
+// BenchmarkLoad10M reloads a 3-band 10 M cell grid from PostGIS; the baseline, in the
+// same run, reads the same grid from a deflate GeoTIFF on local disk with our reader.
 func BenchmarkLoad10M(b *testing.B) {
 	pool := dbtest.Pool(b)
-	res := store(b, pool, "big", 2020, bigGrid())
-	b.ResetTimer()
-	for b.Loop() {
-		if _, _, err := popgrid.NewStore(pool).Load(context.Background(), res.ID); err != nil {
-			b.Fatal(err)
-		}
+	g := bigGrid()
+	res := store(b, pool, "big", 2020, g)
+	tif := filepath.Join(b.TempDir(), "big.tif")
+	if err := geotiff.WriteFile(tif, g, geotiff.WriteOptions{}); err != nil {
+		b.Fatal(err)
 	}
-	b.ReportMetric(3e7/(float64(b.Elapsed().Seconds())/float64(b.N))/1e6, "Mcells/s")
+	b.Run("postgis", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := popgrid.NewStore(pool).Load(context.Background(), res.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(3e7*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mcells/s")
+	})
+	b.Run("geotiff-file-baseline", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := geotiff.ReadFile(tif); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(3e7*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mcells/s")
+	})
 }

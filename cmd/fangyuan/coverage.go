@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"fangyuan/coverage"
+	"fangyuan/coverage/report"
+	"fangyuan/geo"
+	"fangyuan/importers"
+)
+
+const coverageUsage = `coverage --kind KIND --townships T.geojson --facilities F.csv|F.geojson --population P.tif -o OUT.xlsx|.csv|.geojson
+       coverage standards            (print the default service standards, to copy and edit)
+
+Computes, from files alone (no database), which townships fail the service standard of a
+facility kind, by how much, and who is left out: per township the layer population, the
+covered population and share, the operating facilities inside, capacity against the ratio,
+flags (NO_FACILITY, BELOW_TARGET, CAPACITY_SHORTFALL, ...) and a ranked list of gaps.
+
+A grid cell counts as covered when its centre lies within the radius (geodesic, WGS84) of an
+operating facility (planned and closed ones are listed but do not count); a cell cut by a
+township boundary is split by area.
+
+  --kind K              facility kind: eldercare_center, daycare_center, eldercare_institution,
+                        childrens_home, child_welfare, eco_burial, funeral_venue, funeral_home
+  --townships FILE      township boundaries, GeoJSON or Shapefile, with division codes
+  --facilities FILE     facilities, CSV (id,name,lon,lat[,beds,...,status]) or GeoJSON points,
+                        the layout of "fangyuan import facilities"
+  --population FILE     population GeoTIFF, EPSG:4326; bands named by the file, a single band is
+                        "total"; --band NAME=N (repeatable) names band N
+  --layer L             population layer (default: the kind's: age60plus, age0_17 or total)
+  --radius M            catchment radius in metres (default: the kind's standard)
+  --villages FILE       village boundaries, for village presence and service rules
+  --counties FILE       county boundaries, for county names (counties group townships by code)
+  --standards FILE      service standards file (default: the built-in DESIGN.md table)
+  --crs C               facilities' coordinates: wgs84, cgcs2000, gcj02 (Amap), bd09 (Baidu)
+  --format F            csv, geojson or xlsx (default: from the -o extension)
+  -o OUT                output file ("-" writes csv or geojson to standard output)`
+
+// coverageBands collects repeated --band NAME=N flags.
+type coverageBands []coverage.BandName
+
+func (b *coverageBands) String() string { return fmt.Sprint(*b) }
+
+func (b *coverageBands) Set(s string) error {
+	bn, err := coverage.ParseBandName(s)
+	if err != nil {
+		return err
+	}
+	*b = append(*b, bn)
+	return nil
+}
+
+// cmdCoverage runs `fangyuan coverage`.
+func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "standards" {
+		_, err := stdout.Write(coverage.DefaultStandardsJSON)
+		return err
+	}
+	fs := newFlags("coverage", coverageUsage)
+	var bands coverageBands
+	var (
+		kind       = fs.String("kind", "", "facility kind")
+		townships  = fs.String("townships", "", "township boundaries (GeoJSON or Shapefile)")
+		facilities = fs.String("facilities", "", "facilities (CSV or GeoJSON)")
+		population = fs.String("population", "", "population GeoTIFF")
+		layer      = fs.String("layer", "", "population layer (default: the kind's)")
+		radius     = fs.Float64("radius", 0, "catchment radius in metres (default: the kind's)")
+		villages   = fs.String("villages", "", "village boundaries (optional)")
+		counties   = fs.String("counties", "", "county boundaries, for names (optional)")
+		standards  = fs.String("standards", "", "service standards file (default: built in)")
+		crs        = fs.String("crs", "wgs84", "facilities' coordinates: wgs84, cgcs2000, gcj02, bd09")
+		codeField  = fs.String("code-field", "", "boundaries: the property holding the division code (default: detected)")
+		nameField  = fs.String("name-field", "", "boundaries: the property holding the name (default: detected)")
+		encoding   = fs.String("encoding", "", "text encoding of the inputs: utf-8, gbk or gb18030 (default: detected)")
+		format     = fs.String("format", "", "output format: csv, geojson or xlsx (default: from -o)")
+		out        = fs.String("o", "", "output file")
+	)
+	fs.Var(&bands, "band", "NAME=N: name band N of the population file (repeatable)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q\nusage: fangyuan %s", errUsage, fs.Arg(0), coverageUsage)
+	}
+	for _, req := range []struct{ name, val string }{{"kind", *kind}, {"townships", *townships}, {"facilities", *facilities}, {"population", *population}, {"o", *out}} {
+		if req.val == "" {
+			return fmt.Errorf("%w: -%s is required\nusage: fangyuan %s", errUsage, req.name, coverageUsage)
+		}
+	}
+	f := *format
+	if f == "" {
+		if f = report.FormatOf(*out); f == "" {
+			return fmt.Errorf("%w: cannot tell the format from %q: give --format csv, geojson or xlsx", errUsage, *out)
+		}
+	}
+	if report.FormatOf("x."+f) == "" && f != "json" {
+		return fmt.Errorf("%w: --format %q: want csv, geojson or xlsx", errUsage, f)
+	}
+	if *out == "-" && f == "xlsx" {
+		return fmt.Errorf("%w: xlsx cannot go to standard output: give -o FILE.xlsx", errUsage)
+	}
+	c, err := geo.ParseCRS(*crs)
+	if err != nil {
+		return fmt.Errorf("%w: --crs: %v", errUsage, err)
+	}
+
+	stds := coverage.DefaultStandards()
+	if *standards != "" {
+		if stds, err = coverage.LoadStandards(*standards); err != nil {
+			return err
+		}
+	}
+	std, err := stds.Kind(*kind)
+	if err != nil {
+		return err
+	}
+	if *radius != 0 {
+		if !(*radius > 0 && *radius <= coverage.MaxRadius) {
+			return fmt.Errorf("%w: --radius %v: want metres in (0, %d]", errUsage, *radius, coverage.MaxRadius)
+		}
+		std.RadiusM = *radius
+	}
+
+	host := importers.HostFS{}
+	uopts := coverage.UnitFileOptions{CodeField: *codeField, NameField: *nameField, Encoding: *encoding}
+	in := coverage.Input{Standard: std, Layer: *layer}
+	if in.Townships, err = coverage.LoadUnits(host, *townships, "townships", uopts); err != nil {
+		return err
+	}
+	if *villages != "" {
+		if in.Villages, err = coverage.LoadUnits(host, *villages, "villages", uopts); err != nil {
+			return err
+		}
+	}
+	if *counties != "" {
+		if in.Counties, err = coverage.LoadUnits(host, *counties, "counties", uopts); err != nil {
+			return err
+		}
+	}
+	if in.Facilities, err = coverage.LoadFacilities(host, *facilities, coverage.FacilityFileOptions{CRS: c, Encoding: *encoding}); err != nil {
+		return err
+	}
+	if in.Grid, err = coverage.LoadPopulation(*population, bands); err != nil {
+		return err
+	}
+	res, err := coverage.Run(ctx, in)
+	if err != nil {
+		return err
+	}
+
+	summary := stdout
+	if *out == "-" {
+		summary = os.Stderr
+		if err := report.Write(stdout, f, res); err != nil {
+			return err
+		}
+	} else if err := writeFileAtomic(*out, func(w io.Writer) error { return report.Write(w, f, res) }); err != nil {
+		return err
+	}
+	printCoverageSummary(summary, res)
+	if *out != "-" {
+		fmt.Fprintf(summary, "wrote %s (%s)\n", *out, f)
+	}
+	return nil
+}
+
+// writeFileAtomic writes path through a temporary file in the same directory,
+// so that a failed run leaves no half-written report.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func printCoverageSummary(w io.Writer, res *coverage.Result) {
+	std := res.Standard
+	pct := func(a, b float64) float64 {
+		if b == 0 {
+			return 100
+		}
+		return 100 * a / b
+	}
+	fmt.Fprintf(w, "%s %s · layer %s · %s · target %.0f %%\n", std.ID, std.Name, res.Layer, res.Reach, 100*res.Target)
+	fmt.Fprintf(w, "%d townships: population %s, covered %s (%.1f %%), not covered %s\n", len(res.Townships),
+		count(res.Population), count(res.Covered), pct(res.Covered, res.Population), count(res.Population-res.Covered))
+	flagged := map[string]int{}
+	nflagged := 0
+	for _, t := range res.Townships {
+		if len(t.Flags) > 0 {
+			nflagged++
+		}
+		for _, f := range t.Flags {
+			flagged[f]++
+		}
+	}
+	var parts []string
+	for _, f := range []string{coverage.FlagNoFacility, coverage.FlagCountyNoFacility, coverage.FlagVillageGaps, coverage.FlagBelowTarget, coverage.FlagCapacityShortfall} {
+		if flagged[f] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", f, flagged[f]))
+		}
+	}
+	fmt.Fprintf(w, "flagged townships: %d of %d", nflagged, len(res.Townships))
+	if len(parts) > 0 {
+		fmt.Fprintf(w, " (%s)", strings.Join(parts, ", "))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "facilities: %d operating, %d planned, %d closed (planned and closed do not count)\n", res.Operating, res.Planned, res.Closed)
+	if len(res.Outside) > 0 {
+		fmt.Fprintf(w, "outside every township (%d, still counted for the cells they reach):\n", len(res.Outside))
+		for _, i := range res.Outside {
+			fr := res.Facilities[i]
+			fmt.Fprintf(w, "  %s %s (%.6f, %.6f) %s\n", fr.ID, fr.Name, fr.Location[0], fr.Location[1], fr.Source)
+		}
+	}
+	if len(res.Gaps) > 0 {
+		fmt.Fprintln(w, "largest gaps:")
+		for _, g := range res.Gaps[:min(len(res.Gaps), 10)] {
+			fmt.Fprintf(w, "  %2d. %s: %s\n", g.Rank, strings.TrimSpace(fmt.Sprintf("%s %s %s", g.Level, g.Code, g.Name)), g.Detail)
+		}
+	}
+	for i, n := range res.Notes {
+		if i == 0 {
+			continue // the cell rule, said above
+		}
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
+// count formats a population as a whole number with thousands separators.
+func count(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg && s != "0" {
+		return "-" + b.String()
+	}
+	return b.String()
+}

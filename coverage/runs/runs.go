@@ -1,0 +1,687 @@
+// Package runs executes coverage runs (覆盖分析) on the engine of package coverage with
+// inputs from PostGIS — a population grid, the divisions' boundaries as of a date and the
+// facilities of a kind — and keeps each run with its parameters, an inputs fingerprint,
+// its progress and its results. It owns the coverage_run tables, their SQL and the
+// /api/coverage/runs handlers.
+package runs
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+
+	"fangyuan/coverage"
+	"fangyuan/coverage/popgrid"
+	"fangyuan/geo"
+	"fangyuan/internal/auth"
+)
+
+// Params are what a planner chooses for a run; zero values take the defaults.
+type Params struct {
+	Kind    string    `json:"kind"`
+	RadiusM float64   `json:"radius_m,omitempty"` // default: the kind's standard
+	GridID  int64     `json:"grid_id,omitempty"`  // default: the newest grid
+	Layer   string    `json:"layer,omitempty"`    // default: the kind's layer
+	AsOf    time.Time `json:"as_of"`              // default: today
+}
+
+// Progress is how far a run is.
+type Progress struct {
+	Stage    string  `json:"stage"`
+	Fraction float64 `json:"fraction"`
+}
+
+// Summary is the headline of a finished run.
+type Summary struct {
+	Population      float64  `json:"population"`
+	Covered         float64  `json:"covered"`
+	Share           float64  `json:"share"`
+	Target          float64  `json:"target"`
+	GridTotal       float64  `json:"grid_total"`
+	Townships       int      `json:"townships"`
+	Flagged         int      `json:"flagged"`
+	Villages        int      `json:"villages"`
+	VillagesFlagged int      `json:"villages_flagged"`
+	Operating       int      `json:"operating"`
+	Planned         int      `json:"planned"`
+	Closed          int      `json:"closed"`
+	Outside         int      `json:"outside"`
+	Reach           string   `json:"reach"`
+	Notes           []string `json:"notes,omitempty"`
+}
+
+// Run is a coverage run as stored.
+type Run struct {
+	ID          int64      `json:"id"`
+	Kind        string     `json:"kind"`
+	KindName    string     `json:"kind_name"`
+	Layer       string     `json:"layer"`
+	RadiusM     float64    `json:"radius_m"`
+	GridID      *int64     `json:"grid_id"`
+	AsOf        string     `json:"as_of"`
+	Status      string     `json:"status"` // queued | running | done | failed
+	Progress    Progress   `json:"progress"`
+	Fingerprint string     `json:"fingerprint"`
+	Summary     *Summary   `json:"summary"`
+	Error       string     `json:"error,omitempty"`
+	CreatedBy   string     `json:"created_by"`
+	CreatedAt   time.Time  `json:"created_at"`
+	StartedAt   *time.Time `json:"started_at"`
+	FinishedAt  *time.Time `json:"finished_at"`
+}
+
+// Service runs and serves coverage runs. Runs execute one at a time in the background.
+type Service struct {
+	pool      *pgxpool.Pool
+	grids     *popgrid.Store
+	standards *coverage.Standards
+	log       *slog.Logger
+
+	base   context.Context
+	slot   chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	grid   *cachedGrid
+	region map[string]*coverage.Region // by grid and boundaries fingerprint; one entry kept
+}
+
+type cachedGrid struct {
+	id          int64
+	fingerprint string
+	grid        *geo.Grid
+}
+
+// NewService returns a service whose background runs live as long as base. Runs that a
+// previous process left unfinished are marked failed.
+func NewService(base context.Context, pool *pgxpool.Pool, standards *coverage.Standards, log *slog.Logger) (*Service, error) {
+	if _, err := pool.Exec(base, sqlFailInterrupted); err != nil {
+		return nil, err
+	}
+	return &Service{pool: pool, grids: popgrid.NewStore(pool), standards: standards, log: log,
+		base: base, slot: make(chan struct{}, 1), region: map[string]*coverage.Region{}}, nil
+}
+
+// Standards returns the service standards runs use.
+func (s *Service) Standards() *coverage.Standards { return s.standards }
+
+// ErrBadParams wraps parameter errors (unknown kind, radius out of range, no grid).
+var ErrBadParams = errors.New("bad run parameters")
+
+// resolve fills p's defaults and validates it.
+func (s *Service) resolve(ctx context.Context, p Params) (Params, coverage.Standard, error) {
+	std, err := s.standards.Kind(p.Kind)
+	if err != nil {
+		return p, std, fmt.Errorf("%w: kind: %v", ErrBadParams, err)
+	}
+	if p.RadiusM == 0 {
+		p.RadiusM = std.RadiusM
+	}
+	if !(p.RadiusM > 0 && p.RadiusM <= coverage.MaxRadius) {
+		return p, std, fmt.Errorf("%w: radius_m: %v must be in (0, %d] metres", ErrBadParams, p.RadiusM, coverage.MaxRadius)
+	}
+	std.RadiusM = p.RadiusM
+	if p.Layer == "" {
+		p.Layer = std.Layer
+	}
+	if p.AsOf.IsZero() {
+		p.AsOf = time.Now().UTC().Truncate(24 * time.Hour)
+	}
+	if p.GridID == 0 {
+		if err := s.pool.QueryRow(ctx, sqlLatestGrid).Scan(&p.GridID); errors.Is(err, pgx.ErrNoRows) {
+			return p, std, fmt.Errorf("%w: grid_id: no population grid stored yet (fangyuan import population ...)", ErrBadParams)
+		} else if err != nil {
+			return p, std, err
+		}
+	}
+	meta, err := s.grids.Get(ctx, p.GridID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, std, fmt.Errorf("%w: grid_id: no population grid %d", ErrBadParams, p.GridID)
+	} else if err != nil {
+		return p, std, err
+	}
+	found := false
+	for _, b := range meta.Bands {
+		found = found || b == p.Layer
+	}
+	if !found {
+		return p, std, fmt.Errorf("%w: layer: grid %d (%s %d) has no layer %q (it has %v)", ErrBadParams, p.GridID, meta.Name, meta.Year, p.Layer, meta.Bands)
+	}
+	return p, std, nil
+}
+
+// Start records a run and executes it in the background; the returned run is queued.
+func (s *Service) Start(ctx context.Context, p Params) (Run, error) {
+	p, std, err := s.resolve(ctx, p)
+	if err != nil {
+		return Run{}, err
+	}
+	who, ok := auth.FromContext(ctx)
+	if !ok {
+		return Run{}, auth.ErrNoPrincipal
+	}
+	params, _ := json.Marshal(p)
+	var id int64
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, sqlInsertRun, p.Kind, p.Layer, p.RadiusM, p.GridID, p.AsOf, params, who.Name).Scan(&id); err != nil {
+			return err
+		}
+		return auth.Record(ctx, tx, auth.Entry{Action: "create", Entity: "coverage_run", Key: fmt.Sprint(id), After: p})
+	})
+	if err != nil {
+		return Run{}, err
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case s.slot <- struct{}{}:
+		case <-s.base.Done():
+			s.fail(id, s.base.Err())
+			return
+		}
+		defer func() { <-s.slot }()
+		if err := s.execute(s.base, id, p, std); err != nil {
+			s.log.Warn("coverage run failed", "run", id, "kind", p.Kind, "err", err)
+			s.fail(id, err)
+		}
+	}()
+	return s.Get(ctx, id)
+}
+
+// RunSync starts a run and waits for it to end.
+func (s *Service) RunSync(ctx context.Context, p Params) (Run, error) {
+	r, err := s.Start(ctx, p)
+	if err != nil {
+		return r, err
+	}
+	for {
+		r, err = s.Get(ctx, r.ID)
+		if err != nil || r.Status == "done" || r.Status == "failed" {
+			if err == nil && r.Status == "failed" {
+				err = fmt.Errorf("coverage run %d: %s", r.ID, r.Error)
+			}
+			return r, err
+		}
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Wait blocks until background runs have ended (after base is cancelled, they fail fast).
+func (s *Service) Wait() { s.wg.Wait() }
+
+func (s *Service) fail(id int64, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, e := s.pool.Exec(ctx, sqlFailRun, id, err.Error()); e != nil {
+		s.log.Error("coverage run: cannot record failure", "run", id, "err", e)
+	}
+}
+
+func (s *Service) progress(ctx context.Context, id int64, stage string, fraction float64) {
+	if _, err := s.pool.Exec(ctx, sqlProgress, id, stage, fraction); err != nil {
+		s.log.Warn("coverage run progress", "run", id, "err", err)
+	}
+}
+
+// loadGrid returns grid id from the cache or PostGIS.
+func (s *Service) loadGrid(ctx context.Context, id int64) (*geo.Grid, string, error) {
+	meta, err := s.grids.Get(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	s.mu.Lock()
+	c := s.grid
+	s.mu.Unlock()
+	if c != nil && c.id == id && c.fingerprint == meta.Fingerprint {
+		return c.grid, c.fingerprint, nil
+	}
+	g, meta, err := s.grids.Load(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	s.mu.Lock()
+	s.grid = &cachedGrid{id: id, fingerprint: meta.Fingerprint, grid: g}
+	s.mu.Unlock()
+	return g, meta.Fingerprint, nil
+}
+
+// loadUnits reads the units of a level as of a date within bound, and hashes them.
+func (s *Service) loadUnits(ctx context.Context, level int, asOf time.Time, b orb.Bound, h io.Writer) ([]coverage.Unit, error) {
+	rows, err := s.pool.Query(ctx, sqlUnitsForRun, level, asOf, b.Min[0], b.Min[1], b.Max[0], b.Max[1])
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []coverage.Unit
+	for rows.Next() {
+		var u coverage.Unit
+		var raw []byte
+		if err := rows.Scan(&u.Code, &u.Name, &raw); err != nil {
+			return nil, err
+		}
+		g, err := wkb.Unmarshal(raw)
+		if err != nil {
+			return nil, fmt.Errorf("boundary of %s: %w", u.Code, err)
+		}
+		switch g := g.(type) {
+		case orb.MultiPolygon:
+			u.Geometry = g
+		case orb.Polygon:
+			u.Geometry = orb.MultiPolygon{g}
+		default:
+			return nil, fmt.Errorf("boundary of %s is a %s", u.Code, g.GeoJSONType())
+		}
+		fmt.Fprintf(h, "%d|%s|%s|", level, u.Code, u.Name)
+		h.Write(raw)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+type facilityRow struct {
+	id  int64
+	fac coverage.Facility
+}
+
+func (s *Service) loadFacilities(ctx context.Context, kind string, b orb.Bound, h io.Writer) ([]facilityRow, error) {
+	rows, err := s.pool.Query(ctx, sqlFacilitiesForRun, kind, b.Min[0], b.Min[1], b.Max[0], b.Max[1])
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []facilityRow
+	for rows.Next() {
+		var r facilityRow
+		f := &r.fac
+		if err := rows.Scan(&r.id, &f.ID, &f.Name, &f.Location[0], &f.Location[1], &f.Status, &f.Beds, &f.NursingBeds, &f.DementiaBeds); err != nil {
+			return nil, err
+		}
+		f.Source = fmt.Sprintf("facility %d", r.id)
+		fmt.Fprintf(h, "%d|%s|%s|%v|%v|%s|%v|%v|%v|", r.id, f.ID, f.Name, f.Location[0], f.Location[1], f.Status, deref(f.Beds), deref(f.NursingBeds), deref(f.DementiaBeds))
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func deref(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// catchmentBound is the grid's extent grown by the radius, where facilities can matter.
+func catchmentBound(g *geo.Grid, radius float64) orb.Bound {
+	b := g.Bounds()
+	lat := math.Max(math.Abs(b.Min[1]), math.Abs(b.Max[1]))
+	dlat := radius / 110_574
+	dlon := radius / (111_320 * math.Max(math.Cos(lat*math.Pi/180), 0.01))
+	return orb.Bound{Min: orb.Point{b.Min[0] - dlon, b.Min[1] - dlat}, Max: orb.Point{b.Max[0] + dlon, b.Max[1] + dlat}}
+}
+
+// execute computes run id and stores its results in one transaction.
+func (s *Service) execute(ctx context.Context, id int64, p Params, std coverage.Standard) error {
+	if _, err := s.pool.Exec(ctx, sqlStartRun, id); err != nil {
+		return err
+	}
+	fp := sha256.New()
+	stdJSON, _ := json.Marshal(std)
+	fmt.Fprintf(fp, "%s|%s|%v|", stdJSON, p.Layer, p.RadiusM)
+
+	s.progress(ctx, id, "loading population grid", 0.05)
+	grid, gridFP, err := s.loadGrid(ctx, p.GridID)
+	if err != nil {
+		return fmt.Errorf("population grid %d: %w", p.GridID, err)
+	}
+	fmt.Fprintf(fp, "grid %s|", gridFP)
+
+	s.progress(ctx, id, "loading boundaries", 0.15)
+	uh := sha256.New()
+	gb := grid.Bounds()
+	townships, err := s.loadUnits(ctx, 4, p.AsOf, gb, uh)
+	if err != nil {
+		return err
+	}
+	if len(townships) == 0 {
+		return fmt.Errorf("no township boundaries valid on %s overlap the population grid (import boundaries --level township first)", p.AsOf.Format(time.DateOnly))
+	}
+	villages, err := s.loadUnits(ctx, 5, p.AsOf, gb, uh)
+	if err != nil {
+		return err
+	}
+	counties, err := s.countyNames(ctx, townships, p.AsOf)
+	if err != nil {
+		return err
+	}
+	unitsFP := hex.EncodeToString(uh.Sum(nil))
+	fmt.Fprintf(fp, "units %s|", unitsFP)
+
+	s.progress(ctx, id, "preparing township zones", 0.3)
+	regionKey := gridFP + "/" + unitsFP
+	s.mu.Lock()
+	region := s.region[regionKey]
+	s.mu.Unlock()
+	if region == nil {
+		if region, err = coverage.PrepareRegion(ctx, grid, townships, villages, 0); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.region = map[string]*coverage.Region{regionKey: region} // keep one: regions are large
+		s.mu.Unlock()
+	}
+
+	s.progress(ctx, id, "loading facilities", 0.5)
+	facs, err := s.loadFacilities(ctx, p.Kind, catchmentBound(grid, p.RadiusM), fp)
+	if err != nil {
+		return err
+	}
+	in := coverage.Input{Standard: std, Layer: p.Layer, Grid: grid, Region: region, Counties: counties}
+	for _, f := range facs {
+		in.Facilities = append(in.Facilities, f.fac)
+	}
+
+	s.progress(ctx, id, "computing coverage", 0.6)
+	res, err := coverage.Run(ctx, in)
+	if err != nil {
+		return err
+	}
+
+	s.progress(ctx, id, "storing results", 0.9)
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return s.store(ctx, tx, id, res, facs, hex.EncodeToString(fp.Sum(nil)))
+	})
+}
+
+func (s *Service) countyNames(ctx context.Context, townships []coverage.Unit, asOf time.Time) ([]coverage.Unit, error) {
+	seen := map[string]bool{}
+	var codes []string
+	for _, t := range townships {
+		c := t.Code[:6] + "000000"
+		if !seen[c] {
+			seen[c] = true
+			codes = append(codes, c)
+		}
+	}
+	rows, err := s.pool.Query(ctx, sqlCountyNames, codes, asOf)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (coverage.Unit, error) {
+		var u coverage.Unit
+		err := r.Scan(&u.Code, &u.Name)
+		return u, err
+	})
+}
+
+var levelNumber = map[coverage.Level]int16{coverage.LevelCounty: 3, coverage.LevelTownship: 4, coverage.LevelVillage: 5}
+
+// store writes the results of run id in tx and marks it done.
+func (s *Service) store(ctx context.Context, tx pgx.Tx, id int64, res *coverage.Result, facs []facilityRow, fingerprint string) error {
+	ranks := map[string]coverage.Gap{}
+	for _, g := range res.Gaps {
+		ranks[string(g.Level)+"/"+g.Code] = g
+	}
+	var units [][]any
+	for _, list := range [][]coverage.UnitResult{res.Counties, res.Townships, res.Villages} {
+		for _, u := range list {
+			code := u.Code
+			if len(code) == 6 {
+				code += "000000"
+			}
+			if len(code) != 12 {
+				continue // townships without a county code have no county row
+			}
+			var rank any
+			detail := ""
+			if g, ok := ranks[string(u.Level)+"/"+u.Code]; ok {
+				rank, detail = g.Rank, g.Detail
+			}
+			flags := u.Flags
+			if flags == nil {
+				flags = []string{}
+			}
+			units = append(units, []any{id, levelNumber[u.Level], code, u.Name, u.Parent, u.Population, u.Covered, u.Uncovered, u.Share,
+				u.Facilities, u.NotOperating, flags, rank, detail})
+		}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"coverage_run_unit"},
+		[]string{"run_id", "level", "code", "name", "parent_code", "population", "covered", "uncovered", "share", "facilities", "not_operating", "flags", "rank", "detail"},
+		pgx.CopyFromRows(units)); err != nil {
+		return fmt.Errorf("store unit results: %w", err)
+	}
+	var frows [][]any
+	for i, fr := range res.Facilities {
+		frows = append(frows, []any{id, facs[i].id, fr.ID, fr.Name, fr.Status, fr.Location[0], fr.Location[1], fr.Township, fr.Counted, fr.Catchment, fr.Nearest})
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"coverage_run_facility"},
+		[]string{"run_id", "facility_id", "ext_id", "name", "status", "lon", "lat", "township", "counted", "catchment", "nearest"},
+		pgx.CopyFromRows(frows)); err != nil {
+		return fmt.Errorf("store facility results: %w", err)
+	}
+	sum := summarize(res)
+	blob, err := encodeResult(res)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, sqlFinishRun, id, fingerprint, sum, blob)
+	return err
+}
+
+func summarize(res *coverage.Result) Summary {
+	sum := Summary{Population: res.Population, Covered: res.Covered, Target: res.Target, GridTotal: res.GridTotal,
+		Townships: len(res.Townships), Villages: len(res.Villages), Operating: res.Operating, Planned: res.Planned,
+		Closed: res.Closed, Outside: len(res.Outside), Reach: res.Reach, Notes: res.Notes}
+	sum.Share = 1
+	if res.Population > 0 {
+		sum.Share = res.Covered / res.Population
+	}
+	for _, t := range res.Townships {
+		if len(t.Flags) > 0 {
+			sum.Flagged++
+		}
+	}
+	for _, v := range res.Villages {
+		if len(v.Flags) > 0 {
+			sum.VillagesFlagged++
+		}
+	}
+	return sum
+}
+
+// encodeResult keeps the whole result, less the prepared region (geometry lives in
+// admin_unit), as gzip JSON for the reports.
+func encodeResult(res *coverage.Result) ([]byte, error) {
+	cp := *res
+	cp.Region = nil
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := json.NewEncoder(zw).Encode(&cp); err != nil {
+		return nil, fmt.Errorf("encode result: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// ErrNotDone is returned for results of runs that have not finished.
+var ErrNotDone = errors.New("the run has not finished")
+
+// Result returns the stored result of a finished run (without geometry).
+func (s *Service) Result(ctx context.Context, id int64) (*coverage.Result, error) {
+	var status string
+	var blob []byte
+	if err := s.pool.QueryRow(ctx, sqlRunResult, id).Scan(&status, &blob); err != nil {
+		return nil, err
+	}
+	if status != "done" || blob == nil {
+		return nil, fmt.Errorf("%w (status %s)", ErrNotDone, status)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(blob))
+	if err != nil {
+		return nil, err
+	}
+	var res coverage.Result
+	if err := json.NewDecoder(zr).Decode(&res); err != nil {
+		return nil, fmt.Errorf("decode result of run %d: %w", id, err)
+	}
+	return &res, nil
+}
+
+func scanRun(row pgx.Row) (Run, error) {
+	var r Run
+	var summary []byte
+	if err := row.Scan(&r.ID, &r.Kind, &r.Layer, &r.RadiusM, &r.GridID, &r.AsOf, &r.Status, &r.Progress.Stage, &r.Progress.Fraction,
+		&r.Fingerprint, &summary, &r.Error, &r.CreatedBy, &r.CreatedAt, &r.StartedAt, &r.FinishedAt); err != nil {
+		return r, err
+	}
+	if summary != nil {
+		r.Summary = &Summary{}
+		if err := json.Unmarshal(summary, r.Summary); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+func (s *Service) withKindName(r Run) Run {
+	if std, err := s.standards.Kind(r.Kind); err == nil {
+		r.KindName = std.Name
+	}
+	return r
+}
+
+// Get returns run id.
+func (s *Service) Get(ctx context.Context, id int64) (Run, error) {
+	r, err := scanRun(s.pool.QueryRow(ctx, sqlGetRun, id))
+	return s.withKindName(r), err
+}
+
+// List returns the newest runs, optionally of one kind and status.
+func (s *Service) List(ctx context.Context, kind, status string, limit int) ([]Run, error) {
+	var k, st any
+	if kind != "" {
+		k = kind
+	}
+	if status != "" {
+		st = status
+	}
+	rows, err := s.pool.Query(ctx, sqlListRuns, k, st, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Run{}
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s.withKindName(r))
+	}
+	return out, rows.Err()
+}
+
+// UnitRow is one unit's result.
+type UnitRow struct {
+	Code         string   `json:"code"`
+	Name         string   `json:"name"`
+	Parent       string   `json:"parent_code"`
+	Population   float64  `json:"population"`
+	Covered      float64  `json:"covered"`
+	Uncovered    float64  `json:"uncovered"`
+	Share        float64  `json:"share"`
+	Facilities   int      `json:"facilities"`
+	NotOperating int      `json:"not_operating"`
+	Flags        []string `json:"flags"`
+	Rank         *int     `json:"rank"`
+	Detail       string   `json:"detail,omitempty"`
+}
+
+// Units returns the results of one level (3 county, 4 township, 5 village); ranked puts
+// the gaps first in rank order.
+func (s *Service) Units(ctx context.Context, id int64, level int16, ranked bool) ([]UnitRow, error) {
+	rows, err := s.pool.Query(ctx, sqlRunUnits, id, level, ranked)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []UnitRow{}
+	for rows.Next() {
+		var u UnitRow
+		if err := rows.Scan(&u.Code, &u.Name, &u.Parent, &u.Population, &u.Covered, &u.Uncovered, &u.Share, &u.Facilities,
+			&u.NotOperating, &u.Flags, &u.Rank, &u.Detail); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// Cells returns, for a finished run, its population grid (cached) and whether each cell
+// is reached by the run's operating facilities, computed again with the run's reach.
+func (s *Service) Cells(ctx context.Context, id int64) (*geo.Grid, []bool, error) {
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.Status != "done" || r.GridID == nil {
+		return nil, nil, fmt.Errorf("%w (status %s)", ErrNotDone, r.Status)
+	}
+	g, _, err := s.loadGrid(ctx, *r.GridID)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := s.pool.Query(ctx, sqlRunFacilityPoints, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	pts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (orb.Point, error) {
+		var p orb.Point
+		err := row.Scan(&p[0], &p[1])
+		return p, err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	frame := coverage.Frame{West: g.West, North: g.North, DX: g.DX, DY: g.DY, W: g.Width, H: g.Height}
+	reached, err := coverage.Straight{Radius: r.RadiusM}.Reach(ctx, coverage.ReachRequest{Frame: frame, Sources: pts})
+	if err != nil {
+		return nil, nil, err
+	}
+	covered := make([]bool, len(reached.Nearest))
+	for i, n := range reached.Nearest {
+		covered[i] = n >= 0
+	}
+	return g, covered, nil
+}
+
+// RunAllKinds runs every kind of the standards with the defaults and waits for them (the
+// demo's first start).
+func (s *Service) RunAllKinds(ctx context.Context) error {
+	for _, kind := range s.standards.IDs() {
+		if _, err := s.RunSync(ctx, Params{Kind: kind}); err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package runs
+
+// All SQL of the runs package.
+
+const runColumns = `r.id, r.kind, r.layer, r.radius_m, r.grid_id, to_char(r.as_of, 'YYYY-MM-DD'), r.status, r.stage, r.fraction,
+  r.fingerprint, r.summary, r.error, r.created_by, r.created_at, r.started_at, r.finished_at`
+
+const (
+	sqlInsertRun = `
+INSERT INTO coverage_run (kind, layer, radius_m, grid_id, as_of, params, created_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`
+
+	sqlGetRun = `SELECT ` + runColumns + ` FROM coverage_run r WHERE r.id = $1`
+
+	sqlListRuns = `
+SELECT ` + runColumns + ` FROM coverage_run r
+WHERE ($1::text IS NULL OR r.kind = $1) AND ($2::text IS NULL OR r.status = $2)
+ORDER BY r.id DESC LIMIT $3`
+
+	sqlStartRun = `UPDATE coverage_run SET status = 'running', started_at = now(), stage = 'starting', fraction = 0 WHERE id = $1`
+
+	sqlProgress = `UPDATE coverage_run SET stage = $2, fraction = $3 WHERE id = $1`
+
+	sqlFailRun = `UPDATE coverage_run SET status = 'failed', error = $2, finished_at = now() WHERE id = $1`
+
+	sqlFinishRun = `
+UPDATE coverage_run SET status = 'done', stage = 'done', fraction = 1, fingerprint = $2, summary = $3, result = $4,
+  finished_at = now()
+WHERE id = $1`
+
+	// Runs left running by a process that ended cannot finish.
+	sqlFailInterrupted = `
+UPDATE coverage_run SET status = 'failed', error = 'interrupted: the server stopped before the run finished', finished_at = now()
+WHERE status IN ('queued', 'running')`
+
+	sqlRunResult = `SELECT status, result FROM coverage_run WHERE id = $1`
+
+	sqlRunUnits = `
+SELECT code, name, parent_code, population, covered, uncovered, share, facilities, not_operating, flags, rank, detail
+FROM coverage_run_unit WHERE run_id = $1 AND level = $2
+ORDER BY CASE WHEN $3 THEN coalesce(rank, 2147483647) ELSE 0 END, code`
+
+	sqlRunUnitsGeoJSON = `
+SELECT u.code, u.name, u.population, u.covered, u.uncovered, u.share, u.facilities, u.flags, u.rank, u.detail,
+  ST_AsGeoJSON(a.geom, 6)::json
+FROM coverage_run_unit u
+JOIN coverage_run r ON r.id = u.run_id
+JOIN admin_unit a ON a.code = u.code AND a.valid_from <= r.as_of AND (a.valid_to IS NULL OR a.valid_to > r.as_of)
+WHERE u.run_id = $1 AND u.level = 4
+ORDER BY u.code`
+
+	// Inputs of a run, as of its date, within the grid's extent.
+	sqlUnitsForRun = `
+SELECT a.code, a.name, ST_AsBinary(a.geom)
+FROM admin_unit a
+WHERE a.level = $1 AND a.geom IS NOT NULL
+  AND a.valid_from <= $2::date AND (a.valid_to IS NULL OR a.valid_to > $2::date)
+  AND a.geom && ST_MakeEnvelope($3, $4, $5, $6, 4326)
+ORDER BY a.code`
+
+	sqlCountyNames = `
+SELECT a.code, a.name FROM admin_unit a
+WHERE a.level = 3 AND a.code = ANY ($1::text[])
+  AND a.valid_from <= $2::date AND (a.valid_to IS NULL OR a.valid_to > $2::date)`
+
+	sqlFacilitiesForRun = `
+SELECT f.id, f.ext_id, f.name, ST_X(f.geom), ST_Y(f.geom), f.status, f.beds, f.nursing_beds, f.dementia_beds
+FROM facility f
+WHERE f.kind = $1 AND f.geom && ST_MakeEnvelope($2, $3, $4, $5, 4326)
+ORDER BY f.id`
+
+	sqlLatestGrid = `SELECT id FROM population_grid ORDER BY year DESC, id DESC LIMIT 1`
+
+	sqlRunFacilityPoints = `
+SELECT lon, lat FROM coverage_run_facility WHERE run_id = $1 AND counted ORDER BY facility_id`
+)

@@ -1,0 +1,127 @@
+package coverage
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"fangyuan/coverage/facility"
+)
+
+func TestDefaultStandards(t *testing.T) {
+	s, err := ParseStandards("standards.json", DefaultStandardsJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, k := range facility.Kinds {
+		ids = append(ids, k.ID)
+	}
+	if !slices.Equal(s.IDs(), ids) {
+		t.Errorf("standards list %v, facility kinds are %v", s.IDs(), ids)
+	}
+	// DESIGN.md's table.
+	want := map[string]struct {
+		layer  string
+		level  Level
+		radius float64
+	}{
+		"eldercare_center":      {"age60plus", LevelTownship, 2000},
+		"daycare_center":        {"age60plus", LevelVillage, 1000},
+		"eldercare_institution": {"age60plus", LevelCounty, 15000},
+		"childrens_home":        {"age0_17", LevelTownship, 2000},
+		"child_welfare":         {"age0_17", LevelCounty, 50000},
+		"eco_burial":            {"total", LevelTownship, 5000},
+		"funeral_venue":         {"total", LevelTownship, 5000},
+		"funeral_home":          {"total", LevelCounty, 40000},
+	}
+	for _, k := range s.Kinds {
+		w := want[k.ID]
+		if k.Layer != w.layer || k.Presence.Level != w.level || k.RadiusM != w.radius || k.TargetShare != 0.9 || k.Travel == nil {
+			t.Errorf("%s: %+v, want %+v", k.ID, k, w)
+		}
+	}
+	ei, _ := s.Kind("eldercare_institution")
+	if len(ei.Capacity) != 3 || ei.Capacity[0] != (Ratio{Field: "beds", Min: 3.6, Per: 100}) ||
+		ei.Capacity[1] != (Ratio{Field: "nursing_beds", Min: 0.55, ShareOf: "beds"}) || ei.Capacity[2] != (Ratio{Field: "dementia_beds", Min: 20, Per: 10000}) {
+		t.Errorf("capacity %+v", ei.Capacity)
+	}
+	eco, _ := s.Kind("eco_burial")
+	if !eco.Presence.VillagesServed {
+		t.Error("eco_burial: every village served is not set")
+	}
+	// What MarshalStandards writes reads back the same.
+	b, err := MarshalStandards(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := ParseStandards("round trip", b)
+	if err != nil {
+		t.Fatalf("round trip: %v\n%s", err, b)
+	}
+	if !slices.EqualFunc(s.Kinds, s2.Kinds, func(a, b Standard) bool {
+		return a.ID == b.ID && a.RadiusM == b.RadiusM && a.Presence == b.Presence && slices.Equal(a.Capacity, b.Capacity) && *a.Travel == *b.Travel
+	}) {
+		t.Error("round trip changed the kinds")
+	}
+}
+
+func TestStandardsValidation(t *testing.T) {
+	kind := func(fields string) string {
+		return `{"kinds": [{"id": "eldercare_center", "layer": "age60plus", "presence": {"level": "township"}, "radius_m": 2000` + fields + `}]}`
+	}
+	for _, tt := range []struct {
+		name, json, want string
+	}{
+		{"syntax", "{\n  \"kinds\": [\n    {\"id\": \"x\",,}\n  ]\n}", "s.json:3:"},
+		{"not an object", `[]`, "s.json: is an array, want an object"},
+		{"no kinds", `{"target_share": 0.9}`, "s.json: kinds: missing"},
+		{"empty kinds", `{"kinds": []}`, "kinds: is empty"},
+		{"unknown top field", `{"kinds": [], "radius": 3}`, "radius: unknown field (allowed: comment, kinds, target_share, version)"},
+		{"bad version", `{"version": 2, "kinds": []}`, "version: 2 is not supported"},
+		{"target share", `{"target_share": 90, "kinds": []}`, "target_share: 90 must be a share in (0, 1]"},
+		{"unknown kind field", kind(`, "radius_km": 2`), "kinds[0].radius_km: unknown field"},
+		{"missing radius", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "township"}}]}`, "kinds[0].radius_m: missing"},
+		{"radius as string", kind(`, "radius_m": "2km"`), "kinds[0].radius_m: is a string, want a number"},
+		{"negative radius", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "township"}, "radius_m": -5}]}`, "kinds[0].radius_m: -5 must be a distance in metres in (0, 300000]"},
+		{"huge radius", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "township"}, "radius_m": 1e7}]}`, "kinds[0].radius_m: 1e+07 must be"},
+		{"bad id", `{"kinds": [{"id": "Elder Care", "layer": "total", "presence": {"level": "township"}, "radius_m": 5}]}`, `kinds[0].id: "Elder Care" must be a lower-case identifier`},
+		{"bad layer", `{"kinds": [{"id": "a", "layer": "60+", "presence": {"level": "township"}, "radius_m": 5}]}`, `kinds[0].layer: "60+" must be a population layer name`},
+		{"bad level", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "province"}, "radius_m": 5}]}`, `kinds[0].presence.level: "province" is not one of township, village, county`},
+		{"negative min", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "county", "min": -1}, "radius_m": 5}]}`, "kinds[0].presence.min: -1 is negative"},
+		{"fractional min", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "county", "min": 1.5}, "radius_m": 5}]}`, "kinds[0].presence.min: 1.5 is not a whole number"},
+		{"villages_served type", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "county", "villages_served": "yes"}, "radius_m": 5}]}`, "kinds[0].presence.villages_served: is a string, want true or false"},
+		{"kind target", kind(`, "target_share": 0`), "kinds[0].target_share: 0 must be a share"},
+		{"travel mode", kind(`, "travel": {"mode": "fly", "minutes": 5}`), `kinds[0].travel.mode: "fly" is not one of walk, bike, drive, ferry`},
+		{"travel minutes", kind(`, "travel": {"mode": "walk", "minutes": -1}`), "kinds[0].travel.minutes: -1 must be a number of minutes"},
+		{"capacity not array", kind(`, "capacity": {}`), "kinds[0].capacity: is an object, want an array"},
+		{"capacity field", kind(`, "capacity": [{"field": "rooms", "min": 1, "per": 100}]`), `kinds[0].capacity[0].field: "rooms" is not one of beds, nursing_beds, dementia_beds`},
+		{"capacity both", kind(`, "capacity": [{"field": "beds", "min": 1, "per": 100, "share_of": "beds"}]`), "kinds[0].capacity[0]: give exactly one of per (people) or share_of"},
+		{"capacity neither", kind(`, "capacity": [{"field": "beds", "min": 1}]`), "kinds[0].capacity[0]: give exactly one of"},
+		{"capacity share of itself", kind(`, "capacity": [{"field": "beds", "min": 0.5, "share_of": "beds"}]`), `kinds[0].capacity[0].share_of: "beds" must be another of`},
+		{"capacity share above 1", kind(`, "capacity": [{"field": "nursing_beds", "min": 55, "share_of": "beds"}]`), "kinds[0].capacity[0].min: 55: a share must be at most 1"},
+		{"capacity per zero", kind(`, "capacity": [{"field": "beds", "min": 3.6, "per": 0}]`), "kinds[0].capacity[0].per: 0 must be a positive number of people"},
+		{"duplicate kind", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "county"}, "radius_m": 5}, {"id": "a", "layer": "total", "presence": {"level": "county"}, "radius_m": 5}]}`, `kinds[1].id: duplicate kind "a" (first at kinds[0])`},
+		{"trailing data", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "county"}, "radius_m": 5}]} {}`, "unexpected data after the top-level object"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseStandards("s.json", []byte(tt.json))
+			var se *StandardsError
+			if !errors.As(err, &se) {
+				t.Fatalf("error %v (%T), want a *StandardsError", err, err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+	// A minimal valid file: defaults fill the rest.
+	s, err := ParseStandards("s.json", []byte(`{"target_share": 0.8, "kinds": [{"id": "a", "layer": "total", "presence": {"level": "county"}, "radius_m": 5}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := s.Kinds[0]; k.TargetShare != 0.8 || k.Presence.Min != 1 {
+		t.Errorf("defaults: %+v", k)
+	}
+}
