@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"fangyuan/coverage"
 	"fangyuan/coverage/facility"
 	"fangyuan/data"
 	"fangyuan/gazetteer"
@@ -74,7 +73,7 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		crs       = fs.String("crs", "wgs84", "facilities: coordinates of the file: wgs84, cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu)")
 		gridName  = fs.String("name", "", "population: the grid's name")
 		gridYear  = fs.Int("year", 0, "population: the year the grid describes")
-		bands     gridBandFlags
+		bands     coverageBands
 	)
 	fs.Var(&bands, "band", "population: NAME=N names band N (repeatable): total=1 age60plus=2 age0_17=3")
 	pos, err := parseInterspersed(fs, args[1:])
@@ -173,19 +172,5 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, sum)
-	return nil
-}
-
-// gridBandFlags collects repeated --band NAME=N flags.
-type gridBandFlags []coverage.BandName
-
-func (b *gridBandFlags) String() string { return fmt.Sprint(*b) }
-
-func (b *gridBandFlags) Set(s string) error {
-	bn, err := coverage.ParseBandName(s)
-	if err != nil {
-		return err
-	}
-	*b = append(*b, bn)
 	return nil
 }
