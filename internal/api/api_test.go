@@ -1,0 +1,99 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+func TestDecodeJSON(t *testing.T) {
+	type body struct {
+		Name string `json:"name"`
+		N    int    `json:"n"`
+	}
+	tests := []struct {
+		in, ctype, field string
+		status           int
+	}{
+		{`{"name":"x","n":1}`, "application/json", "", 0},
+		{``, "application/json", "body", 400},
+		{`{"name":`, "application/json", "body", 400},
+		{`{"n":"one"}`, "application/json", "n", 400},
+		{`{"nme":"x"}`, "application/json", "nme", 400},
+		{`{"name":"x"} {}`, "application/json", "body", 400},
+		{`name=x`, "application/x-www-form-urlencoded", "", 415},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(tt.in))
+		r.Header.Set("Content-Type", tt.ctype)
+		var b body
+		err := DecodeJSON(r, &b)
+		var e *Error
+		switch {
+		case tt.status == 0 && err != nil:
+			t.Errorf("%q: %v", tt.in, err)
+		case tt.status != 0 && (!errors.As(err, &e) || e.Status != tt.status || e.Field != tt.field):
+			t.Errorf("%q: %v, want %d naming %q", tt.in, err, tt.status, tt.field)
+		}
+	}
+}
+
+func TestQueryBBox(t *testing.T) {
+	tests := []struct {
+		q  string
+		ok bool
+	}{
+		{"119.6,28.0,120.2,28.5", true},
+		{"", true},
+		{"1,2,3", false},
+		{"a,2,3,4", false},
+		{"NaN,2,3,4", false},
+		{"121,31,120,30", false},
+		{"0,-91,1,1", false},
+		{"-181,0,1,1", false},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/?bbox="+tt.q, nil)
+		_, _, err := QueryBBox(r, "bbox")
+		if (err == nil) != tt.ok {
+			t.Errorf("bbox=%q: %v", tt.q, err)
+		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		err    error
+		status int
+		ok     bool
+	}{
+		{BadRequest("x", "bad"), 400, true},
+		{pgx.ErrNoRows, 404, true},
+		{&pgconn.PgError{Code: "23505"}, 409, true},
+		{&pgconn.PgError{Code: "23P01"}, 409, true},
+		{&pgconn.PgError{Code: "23514"}, 400, true},
+		{errors.New("disk on fire"), 500, false},
+	}
+	for _, tt := range tests {
+		e, ok := classify(tt.err)
+		if e.Status != tt.status || ok != tt.ok {
+			t.Errorf("classify(%v) = %d %v, want %d %v", tt.err, e.Status, ok, tt.status, tt.ok)
+		}
+	}
+}
+
+// A panicking handler answers 500 with a JSON body, and the server keeps serving.
+func TestRecover(t *testing.T) {
+	rt := NewRouter(discardLogger(), nil, nil)
+	rt.Handle(Route{Method: "GET", Path: "/boom", Handler: func(w http.ResponseWriter, r *http.Request) error { panic("boom") }})
+	w := httptest.NewRecorder()
+	rt.ServeHTTP(w, httptest.NewRequest("GET", "/boom", nil))
+	if w.Code != 500 || !strings.Contains(w.Body.String(), `"code":"internal"`) || w.Header().Get("X-Request-Id") == "" {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+}
