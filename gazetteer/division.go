@@ -106,6 +106,10 @@ func ShortCode(code12 string, l Level) string {
 // digit class (街道 001–099, 镇 100–199, 乡 200–399, others are statistical units such as
 // development zones), at village level 居委会 001–199, 村委会 200–399.
 func KindOf(level Level, code12, name string) string {
+	// A trailing note in full-width parentheses (方圆县（虚构）) is not part of the suffix.
+	if i := strings.LastIndex(name, "（"); i > 0 && strings.HasSuffix(name, "）") {
+		name = name[:i]
+	}
 	switch level {
 	case Province:
 		switch {

@@ -44,6 +44,7 @@ func TestPadCodeAndKind(t *testing.T) {
 		{"331102001001", "331102001001", Village, "某社区居委会", "居委会"},
 		{"331102100201", "331102100201", Village, "某村委会", "村委会"},
 		{"331102000000", "331102000000", County, "莲都区", "市辖区"},
+		{"339901", "339901000000", County, "方圆县（虚构）", "县"},
 	}
 	for _, tt := range tests {
 		code, lvl, err := PadCode(tt.in)

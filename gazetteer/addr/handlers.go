@@ -1,0 +1,157 @@
+package addr
+
+import (
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"fangyuan/gazetteer/internal/rows"
+	"fangyuan/gazetteer/locate"
+	"fangyuan/gazetteer/search"
+	"fangyuan/gazetteer/snapshot"
+	"fangyuan/internal/api"
+)
+
+// SearchHook makes search read multi-level queries as addresses: when the parser resolves
+// at least two division levels from the whole text, the deepest is the first hit.
+func SearchHook(ix *search.Index, text string, day snapshot.Day) (int32, bool) {
+	p := Parse(ix, text, day)
+	if p.unit < 0 || p.Unparsed != "" || p.Road != nil || p.Number != 0 || p.POI != "" {
+		return -1, false
+	}
+	written := 0
+	for _, c := range []*Component{p.Province, p.Prefecture, p.County, p.Township, p.Village} {
+		if c != nil && c.Match != "inferred" {
+			written++
+		}
+	}
+	return p.unit, written >= 2
+}
+
+// Routes are all the gazetteer's in-memory endpoints: search, parse, geocode (single and
+// batch), reverse (single and batch) and the index status.
+func (s *Service) Routes() []api.Route {
+	out := search.Routes(func() *search.Index { return s.Current().Search }, SearchHook)
+	out = append(out, locate.Routes(func() *locate.Index { return s.Current().Locate })...)
+	asOf := api.Param{Name: "asOf", In: "query", Type: "string", Description: "date YYYY-MM-DD (default today): divisions valid that day"}
+	q := api.Param{Name: "q", In: "query", Type: "string", Required: true, Example: "丽水莲都紫金街道天宁社区"}
+	return append(out,
+		api.Route{Method: http.MethodGet, Path: "/api/parse", Tag: "geocoding", Summary: "Parse a Chinese address into components resolved against the divisions",
+			Description: "Tolerates omitted levels and suffixes (丽水莲都 = 丽水市莲都区), full-width digits, Chinese numerals (八十八号), spaces and punctuation, old names and one-character typos below a written unit. Repeated names (城关镇) are told apart by the levels around them; confidence drops with guesses and ties.",
+			Params:      []api.Param{q, asOf}, Handler: s.handleParse},
+		api.Route{Method: http.MethodGet, Path: "/api/geocode", Tag: "geocoding", Summary: "Geocode an address: best point, its precision and the matched components",
+			Params: []api.Param{q, asOf}, Handler: s.handleGeocode},
+		api.Route{Method: http.MethodPost, Path: "/api/geocode/batch", Tag: "geocoding", Summary: "Geocode up to 100,000 addresses (CSV with an address column, or JSON lines), streamed back as JSON lines",
+			Params:  []api.Param{asOf},
+			Body:    "CSV with a header holding address (or q / 地址) and optionally id, or JSON lines {\"id\":..,\"address\":..}; the answer is one JSON line per row: row, id, status (ok|no_point|not_found|error), point, precision, confidence, code",
+			Handler: s.handleGeocodeBatch},
+		api.Route{Method: http.MethodGet, Path: "/api/gazetteer/index", Tag: "geocoding", Summary: "State of the in-memory gazetteer indexes (size, build time)",
+			Handler: s.handleIndex},
+	)
+}
+
+func addrParam(r *http.Request) (string, snapshot.Day, error) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	switch {
+	case q == "":
+		return "", 0, api.BadRequest("q", "required: the address text")
+	case len(q) > search.MaxQueryBytes:
+		return "", 0, api.BadRequest("q", "too long: at most %d bytes", search.MaxQueryBytes)
+	case !utf8.ValidString(q):
+		return "", 0, api.BadRequest("q", "not valid UTF-8")
+	}
+	day, err := dayParam(r)
+	return q, day, err
+}
+
+func dayParam(r *http.Request) (snapshot.Day, error) {
+	t, err := api.QueryDate(r, "asOf")
+	if err != nil {
+		return 0, err
+	}
+	if !t.IsZero() && (t.Year() < 1900 || t.Year() > 2200) {
+		return 0, api.BadRequest("asOf", "must be between 1900 and 2200")
+	}
+	return snapshot.DayOf(t), nil
+}
+
+func (s *Service) handleParse(w http.ResponseWriter, r *http.Request) error {
+	q, day, err := addrParam(r)
+	if err != nil {
+		return err
+	}
+	return api.WriteJSON(w, http.StatusOK, Parse(s.Current().Search, q, day))
+}
+
+func (s *Service) handleGeocode(w http.ResponseWriter, r *http.Request) error {
+	q, day, err := addrParam(r)
+	if err != nil {
+		return err
+	}
+	st := s.Current()
+	return api.WriteJSON(w, http.StatusOK, Geocode(st.Search, st.Locate, q, day))
+}
+
+type batchLine struct {
+	Row        int         `json:"row"`
+	ID         string      `json:"id,omitempty"`
+	Status     string      `json:"status"`
+	Error      string      `json:"error,omitempty"`
+	Query      string      `json:"query,omitempty"`
+	Point      *[2]float64 `json:"point,omitempty"`
+	Precision  string      `json:"precision,omitempty"`
+	Confidence float64     `json:"confidence"`
+	Code       string      `json:"code,omitempty"`
+}
+
+func (s *Service) handleGeocodeBatch(w http.ResponseWriter, r *http.Request) error {
+	day, err := dayParam(r)
+	if err != nil {
+		return err
+	}
+	rd, err := rows.NewReader(r)
+	if err != nil {
+		return api.BadRequest("body", "%v", err)
+	}
+	st := s.Current()
+	out := rows.NewWriter(w)
+	for {
+		row, ok := rd.Next()
+		if !ok {
+			break
+		}
+		if row.N > rows.MaxRows {
+			_ = out.Write(rows.LimitError(row.N))
+			break
+		}
+		line := batchLine{Row: row.N, ID: row.Get("id")}
+		text := row.Get("address", "addr", "q", "地址")
+		switch {
+		case row.Err != nil:
+			line.Status, line.Error = "error", row.Err.Error()
+		case text == "":
+			line.Status, line.Error = "error", "no address (columns address, addr, q or 地址)"
+		case len(text) > search.MaxQueryBytes || !utf8.ValidString(text):
+			line.Status, line.Error = "error", "address too long or not UTF-8"
+		default:
+			g := Geocode(st.Search, st.Locate, text, day)
+			line.Status, line.Query, line.Precision, line.Confidence, line.Code = g.Status, text, g.Precision, g.Confidence, g.Code
+			if g.Point != nil {
+				line.Point = (*[2]float64)(g.Point)
+			}
+		}
+		if err := out.Write(line); err != nil {
+			return nil // the client went away
+		}
+	}
+	return out.Flush()
+}
+
+func (s *Service) handleIndex(w http.ResponseWriter, r *http.Request) error {
+	st := s.Current()
+	return api.WriteJSON(w, http.StatusOK, map[string]any{
+		"built_at": st.Built.UTC().Format("2006-01-02T15:04:05Z"), "build_ms": st.BuildMS, "heap_mb_after_build": int(st.HeapMB),
+		"divisions": len(st.Data.Units), "roads": len(st.Data.Roads), "house_numbers": len(st.Data.Houses),
+		"place_names": len(st.Data.Places), "search": st.Search.Stats(),
+	})
+}

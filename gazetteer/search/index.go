@@ -1,0 +1,313 @@
+// Package search finds divisions, roads and place names the way people write them:
+// Chinese prefixes and substrings with levels and suffixes left out, small typos, full
+// pinyin and initials (official pinyin where the place-name office set it), aliases and
+// old names (answered with the current unit and what it was called). It runs on an
+// in-memory index built from a gazetteer snapshot.
+package search
+
+import (
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"fangyuan/gazetteer/snapshot"
+)
+
+// Entry kinds.
+const (
+	KindDivision = iota
+	KindRoad
+	KindPlace
+	KindAddress
+)
+
+// Key classes, in the order a match on them ranks.
+const (
+	clsName         = iota // the full name
+	clsBase                // the name without its generic suffix (丽水 for 丽水市)
+	clsAlias               // an alias, or a name the unit had before
+	clsPinyin              // full pinyin without spaces
+	clsInitials            // pinyin initials
+	clsPinyinBase          // pinyin of a name without its suffix
+	clsInitialsBase        // initials of a name without its suffix
+)
+
+type entry struct {
+	kind  uint8
+	level int8 // 1–5 for divisions, 6 for roads and place names
+	ref   int32
+	imp   int32 // importance: number of units below (divisions)
+	code  string
+}
+
+type key struct {
+	s   string
+	e   int32
+	cls uint8
+}
+
+// Index is the search index over one snapshot; immutable, safe for concurrent use.
+type Index struct {
+	data    *snapshot.Data
+	entries []entry
+	byLevel [8][]key           // sorted by s; level 6 holds roads and place names, 7 addresses
+	exact   map[string][]int32 // names, base names, aliases (Chinese) → entries
+	bigrams map[uint64][]int32 // Chinese bigrams of names → entries
+	dels    []del              // one-deletion neighbourhood of Chinese names, for typos
+	memo    Stats
+}
+
+type del struct {
+	h uint32
+	e int32
+}
+
+// Stats describe the index size.
+type Stats struct {
+	Entries int `json:"entries"`
+	Keys    int `json:"keys"`
+	Bigrams int `json:"bigrams"`
+	Typos   int `json:"typo_keys"`
+}
+
+// Stats returns the index size.
+func (ix *Index) Stats() Stats { return ix.memo }
+
+// Data is the snapshot the index was built from.
+func (ix *Index) Data() *snapshot.Data { return ix.data }
+
+// New builds the index over d.
+func New(d *snapshot.Data) *Index {
+	ix := &Index{data: d, exact: make(map[string][]int32, len(d.Units)*2), bigrams: make(map[uint64][]int32, 1<<18)}
+	for i := range d.Units {
+		u := &d.Units[i]
+		imp := int32(0)
+		if u.To == snapshot.Forever {
+			imp = int32(len(d.Children[u.Code]))
+		}
+		e := ix.add(entry{kind: KindDivision, level: u.Level, ref: int32(i), imp: imp, code: u.Code})
+		ix.addNames(e, u.Level, u.Name, u.Aliases, u.Pinyin, u.Draft, u.Initials)
+	}
+	for i := range d.Roads {
+		r := &d.Roads[i]
+		e := ix.add(entry{kind: KindRoad, level: 6, ref: int32(i), code: r.AdminCode})
+		ix.addNames(e, 6, r.Name, nil, r.Pinyin, r.Draft, initialsOf(r.Draft))
+	}
+	for i := range d.Places {
+		p := &d.Places[i]
+		e := ix.add(entry{kind: KindPlace, level: 6, ref: int32(i), code: p.AdminCode})
+		ix.addNames(e, 6, p.Name, p.Aliases, p.Pinyin, p.Draft, initialsOf(p.Draft))
+	}
+	// Addresses (house numbers): "人民路12号" as a prefix key only (no bigrams or typos:
+	// they are many, and their road is found by those).
+	for i := range d.Houses {
+		h := &d.Houses[i]
+		ri, ok := d.RoadByID[h.RoadID]
+		if !ok {
+			continue
+		}
+		e := ix.add(entry{kind: KindAddress, level: 7, ref: int32(i), code: h.AdminCode})
+		ix.addKey(7, AddressText(d.Roads[ri].Name, h.Number, h.Suffix), e, clsName)
+	}
+	nkeys := 0
+	for l := range ix.byLevel {
+		ks := ix.byLevel[l]
+		sort.Slice(ks, func(a, b int) bool { return ks[a].s < ks[b].s })
+		nkeys += len(ks)
+	}
+	sort.Slice(ix.dels, func(a, b int) bool { return ix.dels[a].h < ix.dels[b].h })
+	ix.memo = Stats{Entries: len(ix.entries), Keys: nkeys, Bigrams: len(ix.bigrams), Typos: len(ix.dels)}
+	return ix
+}
+
+func initialsOf(draft string) string {
+	var b strings.Builder
+	for _, s := range strings.Fields(draft) {
+		b.WriteByte(s[0])
+	}
+	return b.String()
+}
+
+func (ix *Index) add(e entry) int32 {
+	ix.entries = append(ix.entries, e)
+	return int32(len(ix.entries) - 1)
+}
+
+func (ix *Index) addKey(level int8, s string, e int32, cls uint8) {
+	if s == "" {
+		return
+	}
+	ix.byLevel[level] = append(ix.byLevel[level], key{s: s, e: e, cls: cls})
+}
+
+func (ix *Index) addExact(s string, e int32) {
+	l := ix.exact[s]
+	if len(l) > 0 && l[len(l)-1] == e {
+		return
+	}
+	ix.exact[s] = append(l, e)
+}
+
+func (ix *Index) addNames(e int32, level int8, name string, aliases []string, official, draft, initials string) {
+	ix.addKey(level, name, e, clsName)
+	ix.addExact(name, e)
+	bases, dropped := BaseNames(name)
+	for _, b := range bases {
+		ix.addKey(level, b, e, clsBase)
+		ix.addExact(b, e)
+	}
+	// Remarks in brackets are dropped by writers: 方圆县（虚构） → 方圆县, 方圆县虚构, 方圆.
+	if plain := StripRemarks(name); plain != name {
+		for _, v := range append([]string{plain, Compact(Normalize(name))}, first(BaseNames(plain))...) {
+			if v != "" {
+				ix.addKey(level, v, e, clsBase)
+				ix.addExact(v, e)
+			}
+		}
+	}
+	for _, a := range aliases {
+		ix.addKey(level, a, e, clsAlias)
+		ix.addExact(a, e)
+		for _, b := range first(BaseNames(a)) {
+			ix.addExact(b, e)
+		}
+	}
+	// Bigrams of the name for substring search.
+	rs := []rune(name)
+	for i := 0; i+1 < len(rs); i++ {
+		bg := uint64(rs[i])<<32 | uint64(rs[i+1])
+		l := ix.bigrams[bg]
+		if len(l) == 0 || l[len(l)-1] != e {
+			ix.bigrams[bg] = append(l, e)
+		}
+	}
+	// Typos: the deletion neighbourhood of the shortest base form (or the name).
+	typoKey := rs
+	if len(bases) > 0 {
+		typoKey = []rune(bases[len(bases)-1])
+	}
+	ix.addTypoKey(typoKey, e)
+	if level <= 4 && len(bases) > 0 { // and the full name of the upper levels (莲都曲 → 莲都区)
+		ix.addTypoKey(rs, e)
+	}
+	// Pinyin: the official romanization when set, else the draft; initials from the draft.
+	syl := strings.Fields(draft)
+	full := strings.Join(syl, "")
+	if official != "" {
+		o := Compact(Normalize(official))
+		ix.addKey(level, o, e, clsPinyin)
+		if words := strings.Fields(Normalize(official)); len(words) > 1 && len(bases) > 0 {
+			ix.addKey(level, Compact(strings.Join(words[:len(words)-1], "")), e, clsPinyinBase)
+		}
+		if o != full {
+			full = "" // the draft is wrong for this name: do not index it
+		}
+	}
+	if full != "" {
+		ix.addKey(level, full, e, clsPinyin)
+	}
+	ix.addKey(level, initials, e, clsInitials)
+	n := utf8.RuneCountInString(name)
+	if len(syl) == n { // one syllable per character: the base forms have pinyin too
+		for _, k := range dropped {
+			if k >= n {
+				continue
+			}
+			if official == "" {
+				ix.addKey(level, strings.Join(syl[:n-k], ""), e, clsPinyinBase)
+			}
+			if len(initials) == n {
+				ix.addKey(level, initials[:n-k], e, clsInitialsBase)
+			}
+		}
+	}
+}
+
+func first(a []string, _ []int) []string { return a }
+
+func (ix *Index) addTypoKey(k []rune, e int32) {
+	if len(k) < 3 || len(k) > 12 {
+		return
+	}
+	ix.dels = append(ix.dels, del{hashRunes(k, -1), e})
+	for i := range k {
+		ix.dels = append(ix.dels, del{hashRunes(k, i), e})
+	}
+}
+
+// Lookup returns the entries whose name, base name or alias is exactly s (Chinese).
+func (ix *Index) Lookup(s string) []int32 { return ix.exact[s] }
+
+// EntryUnit returns the unit version of a division entry (-1 for other kinds).
+func (ix *Index) EntryUnit(e int32) int32 {
+	if ix.entries[e].kind != KindDivision {
+		return -1
+	}
+	return ix.entries[e].ref
+}
+
+// prefixRange returns the keys of level l starting with p.
+func (ix *Index) prefixRange(l int, p string) []key {
+	ks := ix.byLevel[l]
+	lo, _ := slices.BinarySearchFunc(ks, p, func(k key, t string) int { return strings.Compare(k.s, t) })
+	n := sort.Search(len(ks)-lo, func(i int) bool { return !strings.HasPrefix(ks[lo+i].s, p) })
+	return ks[lo : lo+n]
+}
+
+// typoCandidates calls fn for entries whose typo key is within one edit of q.
+func (ix *Index) typoCandidates(q []rune, fn func(e int32)) {
+	try := func(h uint32) {
+		i := sort.Search(len(ix.dels), func(i int) bool { return ix.dels[i].h >= h })
+		for ; i < len(ix.dels) && ix.dels[i].h == h; i++ {
+			fn(ix.dels[i].e)
+		}
+	}
+	try(hashRunes(q, -1))
+	for i := range q {
+		try(hashRunes(q, i))
+	}
+}
+
+// typoKeyOf returns the key the typo index holds for an entry.
+func (ix *Index) typoKeyOf(e int32) string {
+	name := ix.nameOf(e)
+	if bases, _ := BaseNames(name); len(bases) > 0 {
+		return bases[len(bases)-1]
+	}
+	return name
+}
+
+func (ix *Index) nameOf(e int32) string {
+	en := &ix.entries[e]
+	switch en.kind {
+	case KindDivision:
+		return ix.data.Units[en.ref].Name
+	case KindRoad:
+		return ix.data.Roads[en.ref].Name
+	case KindAddress:
+		h := &ix.data.Houses[en.ref]
+		return AddressText(ix.data.Roads[ix.data.RoadByID[h.RoadID]].Name, h.Number, h.Suffix)
+	}
+	return ix.data.Places[en.ref].Name
+}
+
+// EntryRoad returns the road index of a road entry (-1 for other kinds).
+func (ix *Index) EntryRoad(e int32) int32 {
+	if ix.entries[e].kind != KindRoad {
+		return -1
+	}
+	return ix.entries[e].ref
+}
+
+// AddressText is the short written form of a house number: 人民路12号, 人民路12甲号,
+// 人民路12号之一.
+func AddressText(road string, n int, suffix string) string {
+	num := strconv.Itoa(n)
+	switch suffix {
+	case "", "甲", "乙", "丙", "丁":
+		return road + num + suffix + "号"
+	}
+	return road + num + "号" + suffix
+}

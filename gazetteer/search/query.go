@@ -1,0 +1,343 @@
+package search
+
+import (
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/paulmach/orb"
+
+	"fangyuan/gazetteer"
+	"fangyuan/gazetteer/snapshot"
+)
+
+// Query is a search request.
+type Query struct {
+	Text   string
+	Level  int    // 1–5: divisions of that level only; 0: anything
+	Within string // significant digits of a division code: results inside it
+	Day    snapshot.Day
+	Limit  int
+}
+
+// MaxQueryRunes bounds the text looked at (longer input is cut).
+const MaxQueryRunes = 64
+
+// Match ranks, best first.
+const (
+	rankExact = iota
+	rankBase
+	rankPrefix
+	rankSubstring
+	rankTypo
+)
+
+// Hit is one search result.
+type Hit struct {
+	Type      string          `json:"type"` // division | road | place | address
+	ID        int64           `json:"id,omitempty"`
+	Code      string          `json:"code,omitempty"` // the division, or the division a road/place lies in
+	Name      string          `json:"name"`
+	Level     int             `json:"level,omitempty"`
+	LevelName string          `json:"level_name,omitempty"`
+	Kind      string          `json:"kind,omitempty"`
+	Match     string          `json:"match"`   // exact|base|alias|old_name|pinyin|initials|prefix|substring|typo|address
+	Matched   string          `json:"matched"` // the name, alias or pinyin that matched
+	WasName   string          `json:"was_name,omitempty"`
+	Chain     []snapshot.Link `json:"chain"`
+	Point     *orb.Point      `json:"point,omitempty"`
+	rank      int
+	imp       int32
+	ref       int32 // unit version (divisions) / road / place index
+	kind      uint8
+}
+
+type cand struct {
+	rank  int
+	match string
+	key   string
+}
+
+type collector struct {
+	ix    *Index
+	q     Query
+	seen  map[int32]int // entry → index in hits
+	hits  []cand
+	ents  []int32
+	units map[int32]int // current unit version → index (old names and current names merge)
+}
+
+func (c *collector) add(e int32, rank int, match, key string) {
+	if en := &c.ix.entries[e]; en.kind == KindDivision && rank == rankExact && !c.ix.data.Units[en.ref].ValidAt(c.q.Day) {
+		rank = rankBase // a name the unit no longer has ranks below current names
+	}
+	if i, ok := c.seen[e]; ok {
+		if rank < c.hits[i].rank {
+			c.hits[i] = cand{rank, match, key}
+		}
+		return
+	}
+	c.seen[e] = len(c.hits)
+	c.hits = append(c.hits, cand{rank, match, key})
+	c.ents = append(c.ents, e)
+}
+
+func (c *collector) scan() int {
+	if c.q.Within != "" || c.q.Level != 0 {
+		return prefixScanFilter
+	}
+	return prefixScan
+}
+
+// Search runs q.
+func (ix *Index) Search(q Query) []Hit {
+	text := Compact(Normalize(q.Text))
+	if rs := []rune(text); len(rs) > MaxQueryRunes {
+		text = string(rs[:MaxQueryRunes])
+	}
+	if text == "" {
+		return nil
+	}
+	if q.Limit <= 0 {
+		q.Limit = 10
+	}
+	c := &collector{ix: ix, q: q, seen: map[int32]int{}}
+	switch {
+	case isDigits(text):
+		return ix.byCode(text, q)
+	case HasHan(text):
+		ix.searchHan(c, text)
+	default:
+		ix.searchLatin(c, text)
+	}
+	return ix.finish(c)
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (ix *Index) byCode(text string, q Query) []Hit {
+	code, _, err := gazetteer.PadCode(text)
+	if err != nil {
+		return nil
+	}
+	u := ix.data.At(code, q.Day)
+	if u < 0 {
+		return nil
+	}
+	h := ix.unitHit(u, q.Day)
+	h.Match, h.Matched = "code", text
+	if (q.Level != 0 && h.Level != q.Level) || !strings.HasPrefix(h.Code, q.Within) {
+		return nil
+	}
+	return []Hit{h}
+}
+
+const (
+	prefixScan       = 300 // keys looked at per level for a prefix (more with a filter)
+	prefixScanFilter = 3000
+	substringScan    = 20000
+)
+
+func (ix *Index) searchHan(c *collector, text string) {
+	for _, e := range ix.exact[text] {
+		if ix.nameOf(e) == text {
+			c.add(e, rankExact, "exact", text)
+		} else {
+			c.add(e, rankBase, "base", text)
+		}
+	}
+	for l := 1; l <= 7; l++ {
+		ks := ix.prefixRange(l, text)
+		if n := c.scan(); len(ks) > n {
+			ks = ks[:n]
+		}
+		for _, k := range ks {
+			switch {
+			case k.s == text && l == 7:
+				c.add(k.e, rankExact, "exact", k.s)
+			case k.s == text:
+			case k.cls == clsAlias:
+				c.add(k.e, rankPrefix, "alias", k.s)
+			default:
+				c.add(k.e, rankPrefix, "prefix", k.s)
+			}
+		}
+	}
+	rs := []rune(text)
+	if len(rs) >= 2 {
+		var best []int32
+		for i := 0; i+1 < len(rs); i++ {
+			p := ix.bigrams[uint64(rs[i])<<32|uint64(rs[i+1])]
+			if i == 0 || len(p) < len(best) {
+				best = p
+			}
+			if len(p) == 0 {
+				break
+			}
+		}
+		if len(best) > substringScan {
+			best = best[:substringScan]
+		}
+		for _, e := range best {
+			if n := ix.nameOf(e); strings.Contains(n, text) {
+				c.add(e, rankSubstring, "substring", n)
+			}
+		}
+	}
+	if len(rs) >= 3 && len(c.hits) < c.q.Limit {
+		ix.typoCandidates(rs, func(e int32) {
+			if k := ix.typoKeyOf(e); len([]rune(k)) >= 3 && editDistance1(rs, []rune(k)) {
+				c.add(e, rankTypo, "typo", k)
+			} else if n := ix.nameOf(e); editDistance1(rs, []rune(n)) {
+				c.add(e, rankTypo, "typo", n)
+			}
+		})
+	}
+}
+
+func (ix *Index) searchLatin(c *collector, text string) {
+	for _, r := range text {
+		if r > unicode.MaxASCII {
+			return
+		}
+	}
+	for l := 1; l <= 6; l++ {
+		ks := ix.prefixRange(l, text)
+		if n := c.scan(); len(ks) > n {
+			ks = ks[:n]
+		}
+		for _, k := range ks {
+			match, full := "pinyin", true
+			switch k.cls {
+			case clsInitials:
+				match = "initials"
+			case clsPinyin:
+			case clsPinyinBase:
+				full = false
+			case clsInitialsBase:
+				match, full = "initials", false
+			default:
+				continue // Latin letters inside Chinese names (e.g. "A区") are matched as prefixes only
+			}
+			rank := rankPrefix
+			if k.s == text {
+				rank = rankBase
+				if full {
+					rank = rankExact
+				}
+			}
+			c.add(k.e, rank, match, k.s)
+		}
+	}
+}
+
+// finish ranks the candidates by what the entries know (match rank, level, importance),
+// then resolves them as of the query day, filters and builds hits until the limit is
+// reached: only the hits returned pay for their admin chain.
+func (ix *Index) finish(c *collector) []Hit {
+	d := ix.data
+	q := c.q
+	order := make([]int, len(c.ents))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool {
+		x, y := &ix.entries[c.ents[order[a]]], &ix.entries[c.ents[order[b]]]
+		rx, ry := c.hits[order[a]].rank, c.hits[order[b]].rank
+		if rx != ry {
+			return rx < ry
+		}
+		if x.level != y.level {
+			return x.level < y.level
+		}
+		if x.imp != y.imp {
+			return x.imp > y.imp
+		}
+		return x.code < y.code
+	})
+	var hits []Hit
+	units := map[int32]bool{}
+	for _, oi := range order {
+		if len(hits) >= q.Limit {
+			break
+		}
+		e := c.ents[oi]
+		en := &ix.entries[e]
+		cd := c.hits[oi]
+		if q.Level != 0 && int(en.level) != q.Level {
+			continue
+		}
+		if q.Within != "" && !strings.HasPrefix(en.code, q.Within) {
+			continue
+		}
+		var h Hit
+		switch en.kind {
+		case KindDivision:
+			cur := d.Current(en.ref, q.Day)
+			if cur < 0 || units[cur] || d.Units[en.ref].From > d.Units[cur].From {
+				continue // not valid then, already answered, or a name it only got later
+			}
+			units[cur] = true
+			h = ix.unitHit(cur, q.Day)
+			if cur != en.ref && d.Units[en.ref].Name != d.Units[cur].Name {
+				h.WasName = d.Units[en.ref].Name
+				cd.match = "old_name"
+			}
+		case KindRoad:
+			r := &d.Roads[en.ref]
+			h = Hit{Type: "road", ID: r.ID, Code: r.AdminCode, Name: r.Name}
+			p := r.Line[len(r.Line)/2]
+			h.Point = &p
+			if u := d.At(r.AdminCode, q.Day); u >= 0 {
+				h.Chain = d.Links(u, q.Day)
+			}
+		case KindAddress:
+			hn := &d.Houses[en.ref]
+			if hn.From > q.Day || q.Day >= hn.To {
+				continue
+			}
+			pt := hn.Point
+			h = Hit{Type: "address", ID: hn.ID, Code: hn.AdminCode, Name: ix.nameOf(e), Point: &pt}
+			if u := d.At(hn.AdminCode, q.Day); u >= 0 {
+				h.Chain = d.Links(u, q.Day)
+			}
+		default:
+			p := &d.Places[en.ref]
+			h = Hit{Type: "place", ID: p.ID, Code: p.AdminCode, Name: p.Name, Kind: p.Category}
+			if p.HasPoint {
+				pt := p.Point
+				h.Point = &pt
+			}
+			if u := d.At(p.AdminCode, q.Day); u >= 0 {
+				h.Chain = d.Links(u, q.Day)
+			}
+		}
+		h.Match, h.Matched = cd.match, cd.key
+		if h.Chain == nil {
+			h.Chain = []snapshot.Link{}
+		}
+		hits = append(hits, h)
+	}
+	return hits
+}
+
+// UnitHit is the hit for a unit version as of day, with its admin chain.
+func (ix *Index) UnitHit(u int32, day snapshot.Day) Hit { return ix.unitHit(u, day) }
+
+func (ix *Index) unitHit(u int32, day snapshot.Day) Hit {
+	un := &ix.data.Units[u]
+	h := Hit{Type: "division", Code: un.Code, Name: un.Name, Level: int(un.Level),
+		LevelName: gazetteer.Level(un.Level).String(), Kind: un.Kind, Chain: ix.data.Links(u, day)}
+	if len(un.Geom) > 0 {
+		p := un.Center
+		h.Point = &p
+	}
+	return h
+}
