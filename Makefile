@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/fangyuan
 LISTEN  ?= localhost:8080
 
-.PHONY: all build run test deps vet bench bench-coverage demo-data clean
+.PHONY: all build run test deps vet bench bench-coverage bench-gazetteer bench-tiles demo-data clean
 
 all: build
 
@@ -34,6 +34,16 @@ bench: deps
 # SQL formulation in the same run (figures in docs/BENCHMARKS.md).
 bench-coverage: deps
 	$(GO) test -run '^$$' -bench '^BenchmarkCoverageProvince$$' -benchtime 1x -timeout 30m ./coverage/
+
+# In-memory reverse lookups and HTTP reverse against PostGIS ST_Covers; search and parsing over
+# the national division table plus 1.6 M synthetic addresses.
+bench-gazetteer: deps
+	$(GO) test -run '^$$' -bench '^Benchmark(Covering|CoveringInside|Reverse|HTTPReverse)$$' -benchtime 2s -timeout 10m ./gazetteer/locate/
+	$(GO) test -run '^$$' -bench '^Benchmark(SearchNational|ParseNational)$$' -benchtime 1x -timeout 20m ./gazetteer/addr/
+
+# Cached and uncached tiles at z8/z12/z14 against direct ST_AsMVT SQL.
+bench-tiles: deps
+	$(GO) test -run '^$$' -bench '^BenchmarkTiles$$' -benchtime 3x -timeout 30m ./tiles/
 
 # Regenerates the committed demo data (deterministic).
 demo-data:

@@ -21,10 +21,13 @@ import (
 	"fangyuan/coverage/runs"
 	"fangyuan/data"
 	"fangyuan/gazetteer"
+	"fangyuan/gazetteer/addr"
 	"fangyuan/importers"
 	"fangyuan/internal/api"
 	"fangyuan/internal/auth"
 	"fangyuan/internal/db"
+	"fangyuan/tiles"
+	"fangyuan/web"
 )
 
 func envOr(key, def string) string {
@@ -39,6 +42,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	listen := fs.String("listen", envOr("FANGYUAN_LISTEN", "localhost:8080"), "address to listen on (env FANGYUAN_LISTEN)")
 	reads := fs.String("reads", envOr("FANGYUAN_READS", "open"), "open: reads need no token; token: every request needs one (env FANGYUAN_READS)")
 	demo := fs.Bool("demo", false, "load the embedded demo data (and run coverage for every kind) when the database holds no divisions yet")
+	basemap := fs.String("basemap", os.Getenv("FANGYUAN_BASEMAP"), "optional basemap: a raster XYZ URL template or a local raster .pmtiles file (env FANGYUAN_BASEMAP)")
 	standardsFile := fs.String("standards", os.Getenv("FANGYUAN_STANDARDS"), "service standards file (JSON; default: the built-in standards of DESIGN.md) (env FANGYUAN_STANDARDS)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -61,7 +65,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	// Background coverage runs live until shutdown.
 	runCtx, stopRuns := context.WithCancel(context.Background())
 	defer stopRuns()
-	srvCfg := serverConfig{Reads: policy, Log: slog.Default(), Registry: prometheus.NewRegistry(), Standards: standards, Runs: runCtx}
+	srvCfg := serverConfig{Reads: policy, Log: slog.Default(), Registry: prometheus.NewRegistry(), Standards: standards, Runs: runCtx, Basemap: *basemap}
 	handler, svc, err := newServer(ctx, pool, srvCfg)
 	if err != nil {
 		return err
@@ -129,8 +133,10 @@ type serverConfig struct {
 	Log       *slog.Logger
 	Registry  *prometheus.Registry
 	Standards *coverage.Standards
-	// Runs bounds the lifetime of background coverage runs.
+	// Runs bounds the lifetime of background work: coverage runs, index refreshes.
 	Runs context.Context
+	// Basemap is an optional raster XYZ URL template or local raster .pmtiles file.
+	Basemap string
 }
 
 // newServer wires the domain packages' routes into one handler.
@@ -151,6 +157,23 @@ func newServer(ctx context.Context, pool *pgxpool.Pool, cfg serverConfig) (http.
 	})...)
 	rt.Handle(popgrid.NewStore(pool).Routes()...)
 	rt.Handle(svc.Routes()...)
+	// Search, address parsing, geocoding and reverse geocoding on in-memory indexes,
+	// rebuilt when the gazetteer tables change (NOTIFY from migration 003) until shutdown.
+	gz, err := addr.NewService(ctx, pool, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	go gz.Watch(cfg.Runs)
+	rt.Handle(gz.Routes()...)
+	// Vector tiles (cache invalidated by migration 005's change counter) and the web UI.
+	ts, err := tiles.New(pool, tiles.Config{Cells: svc, Log: log, Basemap: cfg.Basemap})
+	if err != nil {
+		return nil, nil, err
+	}
+	rt.Handle(ts.Routes()...)
+	ui := web.Handler()
+	rt.Mount("/", ui)
+	rt.Mount("/ui/*", ui)
 	rt.Handle(authStore.Routes()...)
 	rt.Handle(
 		api.Route{Method: http.MethodGet, Path: "/healthz", Tag: "service", Summary: "Health: the database answers and the schema is current", Public: true,
