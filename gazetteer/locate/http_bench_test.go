@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
@@ -16,12 +18,29 @@ import (
 )
 
 // BenchmarkHTTPReverse: GET /api/reverse over loopback TCP through the service's router
-// (request id, recovery, logging middleware; request logs at a level that is off), driven
-// by a keep-alive load generator in the same process (it shares the 2 cores with the
-// server). Reports requests per second and latency percentiles.
+// (request id, recovery, logging middleware), driven by a keep-alive load generator in the
+// same process (it shares the 2 cores with the server). "quiet" has request logs at a level
+// that is off; "logged" writes every request line as the server does (Info, through the
+// buffered writer, into a file). Reports requests per second and latency percentiles.
 func BenchmarkHTTPReverse(b *testing.B) {
 	_, ix := demo(b)
-	rt := api.NewRouter(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError})), nil, nil)
+	b.Run("quiet", func(b *testing.B) {
+		benchHTTPReverse(b, ix, slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError})))
+	})
+	b.Run("logged", func(b *testing.B) {
+		f, err := os.Create(filepath.Join(b.TempDir(), "access.log"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		w := api.NewBufferedWriter(f, 200*time.Millisecond)
+		defer w.Close()
+		benchHTTPReverse(b, ix, slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	})
+}
+
+func benchHTTPReverse(b *testing.B, ix *locate.Index, log *slog.Logger) {
+	rt := api.NewRouter(log, nil, nil)
 	rt.Handle(locate.Routes(func() *locate.Index { return ix })...)
 	srv := httptest.NewServer(rt)
 	defer srv.Close()

@@ -2,10 +2,13 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -97,3 +100,29 @@ func TestRecover(t *testing.T) {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
 }
+
+func TestBufferedWriter(t *testing.T) {
+	var out strings.Builder
+	var mu sync.Mutex
+	w := NewBufferedWriter(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return out.Write(p)
+	}), 20*time.Millisecond)
+	fmt.Fprintln(w, "one")
+	time.Sleep(100 * time.Millisecond)
+	mu.Lock()
+	flushed := out.String()
+	mu.Unlock()
+	if flushed != "one\n" {
+		t.Fatalf("after the interval: %q", flushed)
+	}
+	fmt.Fprintln(w, "two")
+	if err := w.Close(); err != nil || out.String() != "one\ntwo\n" {
+		t.Fatalf("after Close: %q %v", out.String(), err)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
