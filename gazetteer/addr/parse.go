@@ -285,7 +285,7 @@ func typoExtend(ix *search.Index, hyps []hyp, rs []rune, i int, day snapshot.Day
 					if i+l > len(rs) || l < 3 || l < bestLen {
 						continue
 					}
-					if editDistance1(nr, rs[i:i+l]) {
+					if search.OneEditApart(nr, rs[i:i+l]) {
 						nh := h
 						un := &d.Units[c]
 						nh.units[un.Level], nh.deepest = c, c
@@ -305,23 +305,6 @@ func typoExtend(ix *search.Index, hyps []hyp, rs []rune, i int, day snapshot.Day
 }
 
 func first(a []string, _ []int) []string { return a }
-
-func editDistance1(a, b []rune) bool {
-	if len(a) > len(b) {
-		a, b = b, a
-	}
-	if len(b)-len(a) > 1 {
-		return false
-	}
-	i := 0
-	for i < len(a) && a[i] == b[i] {
-		i++
-	}
-	if len(a) == len(b) {
-		return i == len(a) || string(a[i+1:]) == string(b[i+1:])
-	}
-	return string(a[i:]) == string(b[i+1:])
-}
 
 // fill sets the division components and chain of p from a hypothesis; levels not written
 // are inferred from the parents of the deepest unit.

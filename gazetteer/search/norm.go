@@ -97,9 +97,9 @@ func BaseNames(name string) (forms []string, dropped []int) {
 	}
 }
 
-// editDistance1 reports whether a and b (rune slices) are at most one edit apart
+// OneEditApart reports whether a and b (rune slices) are at most one edit apart
 // (substitution, insertion or deletion).
-func editDistance1(a, b []rune) bool {
+func OneEditApart(a, b []rune) bool {
 	if len(a) > len(b) {
 		a, b = b, a
 	}

@@ -50,8 +50,8 @@ func TestEditDistance1(t *testing.T) {
 		{"莲都区", "连读曲", false}, {"莲都区", "莲", false}, {"ab", "ba", false},
 	}
 	for _, tt := range tests {
-		if got := editDistance1([]rune(tt.a), []rune(tt.b)); got != tt.want {
-			t.Errorf("editDistance1(%s, %s) = %v", tt.a, tt.b, got)
+		if got := OneEditApart([]rune(tt.a), []rune(tt.b)); got != tt.want {
+			t.Errorf("OneEditApart(%s, %s) = %v", tt.a, tt.b, got)
 		}
 	}
 }

@@ -193,9 +193,9 @@ func (ix *Index) searchHan(c *collector, text string) {
 	}
 	if len(rs) >= 3 && len(c.hits) < c.q.Limit {
 		ix.typoCandidates(rs, func(e int32) {
-			if k := ix.typoKeyOf(e); len([]rune(k)) >= 3 && editDistance1(rs, []rune(k)) {
+			if k := ix.typoKeyOf(e); len([]rune(k)) >= 3 && OneEditApart(rs, []rune(k)) {
 				c.add(e, rankTypo, "typo", k)
-			} else if n := ix.nameOf(e); editDistance1(rs, []rune(n)) {
+			} else if n := ix.nameOf(e); OneEditApart(rs, []rune(n)) {
 				c.add(e, rankTypo, "typo", n)
 			}
 		})
