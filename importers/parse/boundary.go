@@ -117,16 +117,25 @@ func (s *featureSet) codeNameFields(code, name string) (string, string, error) {
 	return codeField, nameField, nil
 }
 
+// geometryProblem says why f has no usable geometry (malformed, null, or bad
+// coordinates), or "" when it has one.
+func geometryProblem(f *feature, coordErr error) string {
+	switch {
+	case f.geomErr != "":
+		return f.geomErr
+	case f.geom == nil:
+		return "empty (null geometry)"
+	case coordErr != nil:
+		return coordErr.Error()
+	}
+	return ""
+}
+
 // polygonal returns f's geometry as a MultiPolygon with RFC 7946 ring
 // orientation, or why it cannot be one.
 func polygonal(f *feature, coordErr error) (orb.MultiPolygon, string) {
-	switch {
-	case f.geomErr != "":
-		return nil, f.geomErr
-	case f.geom == nil:
-		return nil, "empty (null geometry)"
-	case coordErr != nil:
-		return nil, coordErr.Error()
+	if reason := geometryProblem(f, coordErr); reason != "" {
+		return nil, reason
 	}
 	var mp orb.MultiPolygon
 	switch g := f.geom.(type) {

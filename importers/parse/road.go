@@ -144,13 +144,8 @@ const joinTolerance = 1e-8
 
 // lineal returns f's geometry as one LineString, or why it cannot be one.
 func lineal(f *feature, coordErr error) (orb.LineString, string) {
-	switch {
-	case f.geomErr != "":
-		return nil, f.geomErr
-	case f.geom == nil:
-		return nil, "empty (null geometry)"
-	case coordErr != nil:
-		return nil, coordErr.Error()
+	if reason := geometryProblem(f, coordErr); reason != "" {
+		return nil, reason
 	}
 	var ls orb.LineString
 	switch g := f.geom.(type) {
