@@ -99,9 +99,9 @@ type Service struct {
 	wg      sync.WaitGroup
 	pending atomic.Int64 // runs started and not yet ended (queued or running)
 	limit   atomic.Int64 // most pending runs Start accepts
-	mu     sync.Mutex
-	grid   *cachedGrid
-	region map[string]*coverage.Region // by grid and boundaries fingerprint; one entry kept
+	mu      sync.Mutex
+	grid    *cachedGrid
+	region  map[string]*coverage.Region // by grid and boundaries fingerprint; one entry kept
 }
 
 type cachedGrid struct {
