@@ -47,6 +47,9 @@ type Config struct {
 	// RunQueue bounds the coverage runs queued or running at once; 0 means
 	// runs.DefaultQueueLimit. Beyond it POST /api/coverage/runs answers 429.
 	RunQueue int
+	// HTTP server timeouts of HTTPServer and Serve; zero values take ReadTimeout,
+	// WriteTimeout and IdleTimeout.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 }
 
 // Server is the wired service.
@@ -58,6 +61,7 @@ type Server struct {
 	Gazetteer *addr.Service // in-memory search, parsing and geocoding indexes
 	Registry  *prometheus.Registry
 
+	cfg  Config
 	stop context.CancelFunc
 	bg   sync.WaitGroup
 	once sync.Once
@@ -83,7 +87,16 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		cfg.Version = "devel"
 	}
 	bg, stop := context.WithCancel(context.Background())
-	s := &Server{Pool: pool, Registry: reg, stop: stop}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = ReadTimeout
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = WriteTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = IdleTimeout
+	}
+	s := &Server{Pool: pool, Registry: reg, cfg: cfg, stop: stop}
 	fail := func(err error) (*Server, error) { s.Close(); return nil, err }
 
 	var err error
@@ -162,10 +175,10 @@ const (
 func (s *Server) HTTPServer() *http.Server {
 	return &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: ReadHeaderTimeout,
-		ReadTimeout:       ReadTimeout,
-		WriteTimeout:      WriteTimeout,
-		IdleTimeout:       IdleTimeout,
+		ReadHeaderTimeout: min(ReadHeaderTimeout, s.cfg.ReadTimeout),
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 	}
 }
