@@ -7,11 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"syscall"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 

@@ -17,8 +17,8 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 
-	"fangyuan/data"
 	"fangyuan/coverage/runs"
+	"fangyuan/data"
 	"fangyuan/importers"
 	"fangyuan/internal/app"
 	"fangyuan/internal/auth"
