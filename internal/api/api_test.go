@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -95,6 +96,8 @@ func TestClassify(t *testing.T) {
 		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), 503, true},
 		{&pgconn.PgError{Code: "57014"}, 503, true}, // statement timeout
 		{fmt.Errorf("q: %w", context.DeadlineExceeded), 503, true},
+		// The client's body did not arrive before the server's read deadline: not an outage.
+		{fmt.Errorf("read body: %w", &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}), 408, true},
 	}
 	for _, tt := range tests {
 		e, ok := classify(tt.err)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"syscall"
 
@@ -83,8 +84,8 @@ func IsUnavailable(err error) bool {
 	if errors.As(err, &ce) {
 		return true
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return false // a timeout or a client gone (context's errors are net.Errors too)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return false // a timeout or a client gone (these are net.Errors too)
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -112,6 +113,10 @@ func classify(err error) (e *Error, ok bool) {
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return NotFound("not found"), true
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The connection's read or write deadline passed: the client sent its body too slowly.
+		return &Error{Status: http.StatusRequestTimeout, Code: "request_timeout", Message: "the request body was not received in time"}, true
 	}
 	if IsUnavailable(err) {
 		return Unavailable("the database is unavailable; try again shortly"), true
