@@ -158,6 +158,12 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer conn.Release()
+	// tern runs RESET ALL after each migration; give the connection back with the timeout
+	// the pool recorded for it (the one ctx asked for), or it would serve later work with
+	// the wrong one.
+	if pool.Config().PrepareConn != nil { // a pool of ConnectWith, which tracks the timeouts
+		defer conn.Exec(context.WithoutCancel(ctx), "SELECT set_config('statement_timeout', $1, false)", millis(LongStatementTimeout))
+	}
 	m, err := migrate.NewMigrator(ctx, conn.Conn(), versionTable)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)

@@ -115,6 +115,18 @@ func TestStatementTimeout(t *testing.T) {
 		t.Fatalf("after long work the connection kept %q, want the pool's 30s", got)
 	}
 
+	// Migrations (tern runs RESET ALL) leave the connection with the timeout the pool
+	// expects of it.
+	if err := db.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	if got := show(db.WithStatementTimeout(ctx, db.LongStatementTimeout), pool); got != "30min" {
+		t.Fatalf("long work after a migration: %q, want 30min", got)
+	}
+	if got := show(ctx, pool); got != "30s" {
+		t.Fatalf("after a migration: %q, want 30s", got)
+	}
+
 	// A statement over the timeout is cancelled by the server (57014).
 	short, err := db.ConnectWith(ctx, one, db.Options{StatementTimeout: 200 * time.Millisecond})
 	if err != nil {
