@@ -43,9 +43,10 @@ func (s *Service) Routes() []api.Route {
 		api.Route{Method: http.MethodGet, Path: "/api/geocode", Tag: "geocoding", Summary: "Geocode an address: best point, its precision and the matched components",
 			Params: []api.Param{q, asOf}, Handler: s.handleGeocode},
 		api.Route{Method: http.MethodPost, Path: "/api/geocode/batch", Tag: "geocoding", Summary: "Geocode up to 100,000 addresses (CSV with an address column, or JSON lines), streamed back as JSON lines",
-			Params:  []api.Param{asOf},
-			Body:    "CSV with a header holding address (or q / 地址) and optionally id, or JSON lines {\"id\":..,\"address\":..}; the answer is one JSON line per row: row, id, status (ok|no_point|not_found|error), point, precision, confidence, code",
-			Handler: s.handleGeocodeBatch},
+			Description: rows.Doc,
+			Params:      []api.Param{asOf},
+			Body:        "CSV with a header holding address (or q / 地址) and optionally id, or JSON lines {\"id\":..,\"address\":..}; the answer is one JSON line per row: row, id, status (ok|no_point|not_found|error), point, precision, confidence, code",
+			Handler:     s.handleGeocodeBatch},
 		api.Route{Method: http.MethodGet, Path: "/api/gazetteer/index", Tag: "geocoding", Summary: "State of the in-memory gazetteer indexes (size, build time)",
 			Handler: s.handleIndex},
 	)

@@ -26,9 +26,10 @@ func Routes(current func() *Index) []api.Route {
 				{Name: "asOf", In: "query", Type: "string", Description: "date YYYY-MM-DD (default today)"},
 			}, Handler: h.reverse},
 		{Method: http.MethodPost, Path: "/api/reverse/batch", Tag: "geocoding", Summary: "Reverse geocode up to 100,000 points (CSV lon,lat[,id] or JSON lines), streamed back as JSON lines",
-			Params:  []api.Param{{Name: "asOf", In: "query", Type: "string"}},
-			Body:    "CSV with a header (lon,lat and optionally id) or JSON lines {\"id\":..,\"lon\":..,\"lat\":..}; the answer is one JSON line per row with row, id, status (ok|error) and the answer or error",
-			Handler: h.batch},
+			Description: rows.Doc,
+			Params:      []api.Param{{Name: "asOf", In: "query", Type: "string"}},
+			Body:        "CSV with a header (lon,lat and optionally id) or JSON lines {\"id\":..,\"lon\":..,\"lat\":..}; the answer is one JSON line per row with row, id, status (ok|error) and the answer or error",
+			Handler:     h.batch},
 	}
 }
 

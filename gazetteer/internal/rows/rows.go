@@ -329,3 +329,12 @@ func Stream[T any](w http.ResponseWriter, r *http.Request, n int, answer func(i 
 	}
 	return nil
 }
+
+// Doc describes the limits and failure rules in the batch routes' API documentation.
+const Doc = "The whole body is read and checked before the first answer line: a request fails as a whole, with a JSON error and no rows, " +
+	"when it has more than 100,000 rows or more than 32 MiB (33,554,432 bytes) of body (413 too_large), " +
+	"when it is not CSV or JSON lines (415), or when it cannot be split into rows: broken CSV quoting, a CSV header without the needed columns, " +
+	"a JSON line over 1 MiB, a body cut short, no rows (400). Otherwise the answer is 200 with exactly one JSON line per row, in input order, " +
+	"carrying the row number (1-based, CSV header and blank lines not counted) and the row's id; a row's own problem " +
+	"(a line that is not a JSON object, a missing or bad field) is status error on that row's line. The routes are reads: " +
+	"with reads token-only (--reads token) they need a token of any role (viewer or above)."
