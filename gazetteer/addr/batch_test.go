@@ -339,3 +339,30 @@ func TestBatchNeedsViewerWhenReadsAreTokenOnly(t *testing.T) {
 		}
 	}
 }
+
+// The API document states both limits on both batch routes.
+func TestBatchLimitsDocumented(t *testing.T) {
+	_, st := demo(t)
+	rt := api.NewRouter(slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil)
+	rt.Handle(addr.NewStaticService(st).Routes()...)
+	doc, err := json.Marshal(rt.OpenAPI("fangyuan", "test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Paths map[string]map[string]struct {
+			Description string `json:"description"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/api/geocode/batch", "/api/reverse/batch"} {
+		desc := d.Paths[p]["post"].Description
+		for _, want := range []string{"100,000 rows", "32 MiB (33,554,432 bytes)", "413", "viewer"} {
+			if !strings.Contains(desc, want) {
+				t.Errorf("%s: the description does not say %q: %q", p, want, desc)
+			}
+		}
+	}
+}
