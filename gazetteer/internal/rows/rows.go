@@ -181,6 +181,9 @@ func readJSONLines[T any](body io.Reader, keep func(Row) T) ([]T, error) {
 		if len(b) == 0 {
 			continue
 		}
+		if n == 0 && b[0] == '[' {
+			return nil, api.BadRequest("body", "JSON line %d starts a JSON array: send JSON lines, one object per line", line)
+		}
 		if n++; n > MaxRows {
 			return nil, tooManyRows()
 		}
@@ -305,9 +308,9 @@ func Stream[T any](w http.ResponseWriter, r *http.Request, n int, answer func(i 
 				enc.SetEscapeHTML(false)
 				for i := start + k; i < end; i += workers {
 					off := b.Len()
-					if err := enc.Encode(answer(i)); err != nil {
+					if err := encode(enc, answer, i); err != nil {
 						b.Truncate(off)
-						fmt.Fprintf(b, "{\"row\":%d,\"status\":\"error\",\"error\":\"internal: the answer could not be encoded\"}\n", i+1)
+						fmt.Fprintf(b, "{\"row\":%d,\"status\":\"error\",\"error\":%q}\n", i+1, "internal error: "+err.Error())
 					}
 					lens[i-start] = b.Len() - off
 				}
@@ -328,6 +331,17 @@ func Stream[T any](w http.ResponseWriter, r *http.Request, n int, answer func(i 
 		_ = rc.SetWriteDeadline(time.Now().Add(WriteTimeout))
 	}
 	return nil
+}
+
+// encode writes answer(i); a panic while answering (this runs outside the handler's
+// goroutine, beyond the router's recoverer) becomes an error for that row alone.
+func encode[T any](enc *json.Encoder, answer func(int) T, i int) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("answering the row failed: %v", p)
+		}
+	}()
+	return enc.Encode(answer(i))
 }
 
 // Doc describes the limits and failure rules in the batch routes' API documentation.

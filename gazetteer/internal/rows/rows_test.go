@@ -23,6 +23,7 @@ func TestRead(t *testing.T) {
 		{"jsonl", "application/x-ndjson", "{\"lon\":120.5,\"id\":7}\n\n{bad\n[1]\n{\"a\":1}{\"b\":2}\n{\"address\":\"x\"}", []string{"1:lon=120.5", "2:error", "3:error", "4:error", "5:address=x"}, 0},
 		{"jsonl keeps numbers as written", "application/jsonl", "{\"lon\":120.50,\"id\":12345678901234567890}\n", []string{"1:lon=120.50"}, 0},
 		{"jsonl sniffed", "", "{\"q\":\"丽水\"}\n", []string{"1:q=丽水"}, 0},
+		{"json array", "application/json", "\n[{\"q\":\"丽水\"}]\n", nil, 400},
 		{"empty csv", "text/csv", "", nil, 400},
 		{"header only", "text/csv", "id,address\n", nil, 400},
 		{"blank jsonl", "application/x-ndjson", "\n \n", nil, 400},
@@ -93,5 +94,35 @@ func TestReadLimits(t *testing.T) {
 	}
 	if err := read("a\n1\n", MaxBody+1); status(err) != http.StatusRequestEntityTooLarge {
 		t.Errorf("announced %d bytes: %v, want 413", MaxBody+1, err)
+	}
+}
+
+// Stream writes one line per row in order, whatever the number of workers and chunks, and a
+// row whose answer panics gets an error line of its own.
+func TestStream(t *testing.T) {
+	for _, n := range []int{1, 7, chunk, chunk + 1, 3*chunk + 5} {
+		rec := httptest.NewRecorder()
+		err := Stream(rec, httptest.NewRequest("POST", "/", nil), n, func(i int) map[string]any {
+			if i == 5 {
+				panic("boom")
+			}
+			return map[string]any{"row": i + 1, "s": strings.Repeat("é", i%13)}
+		})
+		if err != nil || rec.Code != 200 || rec.Header().Get("Content-Type") != "application/x-ndjson; charset=utf-8" {
+			t.Fatalf("n=%d: %v %d %s", n, err, rec.Code, rec.Header().Get("Content-Type"))
+		}
+		lines := strings.Split(strings.TrimSuffix(rec.Body.String(), "\n"), "\n")
+		if len(lines) != n {
+			t.Fatalf("n=%d: %d lines", n, len(lines))
+		}
+		for i, l := range lines {
+			want := `{"row":` + strconv.Itoa(i+1) + `,"s":"` + strings.Repeat("é", i%13) + `"}`
+			if i == 5 {
+				want = `{"row":6,"status":"error","error":"internal error: answering the row failed: boom"}`
+			}
+			if l != want {
+				t.Fatalf("n=%d line %d: %s, want %s", n, i+1, l, want)
+			}
+		}
 	}
 }
