@@ -12,7 +12,7 @@
 //   - a content type other than CSV, JSON lines or text/plain: 415;
 //   - CSV that cannot be split into records (a bare or unterminated quote: the row
 //     boundaries after it are unknown), a CSV header without the columns the endpoint
-//     needs, a JSON line longer than MaxLine bytes;
+//     needs, a JSON line longer than MaxLine bytes, JSON whose first line starts an array;
 //   - a body that ends early or cannot be read (client gone, broken chunked encoding);
 //   - no rows at all.
 //
