@@ -1,6 +1,7 @@
 package addr
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -42,9 +43,10 @@ func (s *Service) Routes() []api.Route {
 		api.Route{Method: http.MethodGet, Path: "/api/geocode", Tag: "geocoding", Summary: "Geocode an address: best point, its precision and the matched components",
 			Params: []api.Param{q, asOf}, Handler: s.handleGeocode},
 		api.Route{Method: http.MethodPost, Path: "/api/geocode/batch", Tag: "geocoding", Summary: "Geocode up to 100,000 addresses (CSV with an address column, or JSON lines), streamed back as JSON lines",
-			Params:  []api.Param{asOf},
-			Body:    "CSV with a header holding address (or q / 地址) and optionally id, or JSON lines {\"id\":..,\"address\":..}; the answer is one JSON line per row: row, id, status (ok|no_point|not_found|error), point, precision, confidence, code",
-			Handler: s.handleGeocodeBatch},
+			Description: rows.Doc,
+			Params:      []api.Param{asOf},
+			Body:        "CSV with a header holding address (or q / 地址) and optionally id, or JSON lines {\"id\":..,\"address\":..}; the answer is one JSON line per row: row, id, status (ok|no_point|not_found|error), point, precision, confidence, code",
+			Handler:     s.handleGeocodeBatch},
 		api.Route{Method: http.MethodGet, Path: "/api/gazetteer/index", Tag: "geocoding", Summary: "State of the in-memory gazetteer indexes (size, build time)",
 			Handler: s.handleIndex},
 	)
@@ -104,47 +106,53 @@ type batchLine struct {
 	Code       string      `json:"code,omitempty"`
 }
 
+// batchItem is what a geocoding batch keeps of each row until it is answered.
+type batchItem struct{ id, text, err string }
+
+var addressColumns = []rows.Columns{{What: "the address", Names: []string{"address", "addr", "q", "地址"}}}
+
+// handleGeocodeBatch reads and checks the whole body first (see package rows: too large,
+// cut short or unsplittable bodies fail before any output), then answers every row.
 func (s *Service) handleGeocodeBatch(w http.ResponseWriter, r *http.Request) error {
 	day, err := dayParam(r)
 	if err != nil {
 		return err
 	}
-	rd, err := rows.NewReader(r)
-	if err != nil {
-		return api.BadRequest("body", "%v", err)
-	}
-	st := s.Current()
-	out := rows.NewWriter(w)
-	for {
-		row, ok := rd.Next()
-		if !ok {
-			break
-		}
-		if row.N > rows.MaxRows {
-			_ = out.Write(rows.LimitError(row.N))
-			break
-		}
-		line := batchLine{Row: row.N, ID: row.Get("id")}
-		text := row.Get("address", "addr", "q", "地址")
+	items, err := rows.Read(w, r, addressColumns, func(row rows.Row) batchItem {
+		it := batchItem{id: row.Get("id")}
+		text := row.Get(addressColumns[0].Names...)
 		switch {
 		case row.Err != nil:
-			line.Status, line.Error = "error", row.Err.Error()
+			it.err = row.Err.Error()
 		case text == "":
-			line.Status, line.Error = "error", "no address (columns address, addr, q or 地址)"
-		case len(text) > search.MaxQueryBytes || !utf8.ValidString(text):
-			line.Status, line.Error = "error", "address too long or not UTF-8"
+			it.err = "no address (columns address, addr, q or 地址)"
+		case len(text) > search.MaxQueryBytes:
+			it.err = fmt.Sprintf("address too long: at most %d bytes", search.MaxQueryBytes)
+		case !utf8.ValidString(text):
+			it.err = "address is not valid UTF-8"
 		default:
-			g := Geocode(st.Search, st.Locate, text, day)
-			line.Status, line.Query, line.Precision, line.Confidence, line.Code = g.Status, text, g.Precision, g.Confidence, g.Code
-			if g.Point != nil {
-				line.Point = (*[2]float64)(g.Point)
-			}
+			it.text = text
 		}
-		if err := out.Write(line); err != nil {
-			return nil // the client went away
-		}
+		return it
+	})
+	if err != nil {
+		return err
 	}
-	return out.Flush()
+	st := s.Current() // one state for the whole batch
+	return rows.Stream(w, r, len(items), func(i int) batchLine {
+		it := items[i]
+		line := batchLine{Row: i + 1, ID: it.id}
+		if it.err != "" {
+			line.Status, line.Error = "error", it.err
+			return line
+		}
+		g := Geocode(st.Search, st.Locate, it.text, day)
+		line.Status, line.Query, line.Precision, line.Confidence, line.Code = g.Status, it.text, g.Precision, g.Confidence, g.Code
+		if g.Point != nil {
+			line.Point = (*[2]float64)(g.Point)
+		}
+		return line
+	})
 }
 
 func (s *Service) handleIndex(w http.ResponseWriter, r *http.Request) error {

@@ -102,24 +102,6 @@ func TestHTTPAnswers(t *testing.T) {
 	}
 }
 
-// A batch stops at 100,000 rows with an error line for the rest.
-func TestHTTPBatchLimit(t *testing.T) {
-	h := router(t)
-	var b strings.Builder
-	b.WriteString("lon,lat\n")
-	for i := 0; i < 100_001; i++ {
-		b.WriteString("120.0,28.25\n")
-	}
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodPost, "/api/reverse/batch", strings.NewReader(b.String()))
-	req.Header.Set("Content-Type", "text/csv")
-	h.ServeHTTP(rec, req)
-	lines := strings.Split(strings.TrimSpace(rec.Body.String()), "\n")
-	if len(lines) != 100_001 || !strings.Contains(lines[100_000], "batch limit") || !strings.Contains(lines[99_999], `"status":"ok"`) {
-		t.Fatalf("%d lines, last %s", len(lines), lines[len(lines)-1])
-	}
-}
-
 // The indexes follow the database without a restart: a new unit inserted after start is
 // found once the NOTIFY has been handled.
 func TestRefreshOnChange(t *testing.T) {

@@ -26,9 +26,10 @@ func Routes(current func() *Index) []api.Route {
 				{Name: "asOf", In: "query", Type: "string", Description: "date YYYY-MM-DD (default today)"},
 			}, Handler: h.reverse},
 		{Method: http.MethodPost, Path: "/api/reverse/batch", Tag: "geocoding", Summary: "Reverse geocode up to 100,000 points (CSV lon,lat[,id] or JSON lines), streamed back as JSON lines",
-			Params:  []api.Param{{Name: "asOf", In: "query", Type: "string"}},
-			Body:    "CSV with a header (lon,lat and optionally id) or JSON lines {\"id\":..,\"lon\":..,\"lat\":..}; the answer is one JSON line per row with row, id, status (ok|error) and the answer or error",
-			Handler: h.batch},
+			Description: rows.Doc,
+			Params:      []api.Param{{Name: "asOf", In: "query", Type: "string"}},
+			Body:        "CSV with a header (lon,lat and optionally id) or JSON lines {\"id\":..,\"lon\":..,\"lat\":..}; the answer is one JSON line per row with row, id, status (ok|error) and the answer or error",
+			Handler:     h.batch},
 	}
 }
 
@@ -101,38 +102,50 @@ type batchLine struct {
 	Answer *Answer `json:"answer,omitempty"`
 }
 
+// batchItem is what a reverse batch keeps of each row until it is answered.
+type batchItem struct {
+	id  string
+	pt  orb.Point
+	err string
+}
+
+var (
+	lonNames = []string{"lon", "lng", "longitude", "经度", "x"}
+	latNames = []string{"lat", "latitude", "纬度", "y"}
+	lonLat   = []rows.Columns{{What: "the longitude", Names: lonNames}, {What: "the latitude", Names: latNames}}
+)
+
+// batch reads and checks the whole body first (see package rows: too large, cut short or
+// unsplittable bodies fail before any output), then answers every row.
 func (h handlers) batch(w http.ResponseWriter, r *http.Request) error {
 	day, err := asOfDay(r)
 	if err != nil {
 		return err
 	}
-	rd, err := rows.NewReader(r)
+	items, err := rows.Read(w, r, lonLat, func(row rows.Row) batchItem {
+		it := batchItem{id: row.Get("id")}
+		if row.Err != nil {
+			it.err = row.Err.Error()
+		} else if pt, err := ParseLonLat(row.Get(lonNames...), row.Get(latNames...)); err != nil {
+			it.err = err.Error()
+		} else {
+			it.pt = pt
+		}
+		return it
+	})
 	if err != nil {
-		return api.BadRequest("body", "%v", err)
+		return err
 	}
 	ix := h.current() // one index for the whole batch
-	out := rows.NewWriter(w)
-	for {
-		row, ok := rd.Next()
-		if !ok {
-			break
+	return rows.Stream(w, r, len(items), func(i int) batchLine {
+		it := items[i]
+		line := batchLine{Row: i + 1, ID: it.id}
+		if it.err != "" {
+			line.Status, line.Error = "error", it.err
+			return line
 		}
-		if row.N > rows.MaxRows {
-			_ = out.Write(rows.LimitError(row.N))
-			break
-		}
-		line := batchLine{Row: row.N, ID: row.Get("id")}
-		if row.Err != nil {
-			line.Status, line.Error = "error", row.Err.Error()
-		} else if pt, err := ParseLonLat(row.Get("lon", "lng", "longitude", "经度", "x"), row.Get("lat", "latitude", "纬度", "y")); err != nil {
-			line.Status, line.Error = "error", err.Error()
-		} else {
-			a := ix.Reverse(pt, day)
-			line.Status, line.Answer = "ok", &a
-		}
-		if err := out.Write(line); err != nil {
-			return nil // the client went away
-		}
-	}
-	return out.Flush()
+		a := ix.Reverse(it.pt, day)
+		line.Status, line.Answer = "ok", &a
+		return line
+	})
 }
