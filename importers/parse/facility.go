@@ -12,6 +12,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"fangyuan/geo"
+	"fangyuan/internal/limits"
 )
 
 // FacilityOptions control ReadFacilities.
@@ -130,6 +131,10 @@ func (b *facilityBuilder) build(v map[string]string, coords func() (lon, lat flo
 	case row.Name == "":
 		return row, "name", "empty"
 	}
+	if field, reason := textProblem(textField{"id", row.ID, limits.Name}, textField{"name", row.Name, limits.Name},
+		textField{"address", row.Address, limits.Address}, textField{"admin_code", row.AdminCode, limits.Name}); reason != "" {
+		return row, field, reason
+	}
 	if first, dup := b.first[row.ID]; dup {
 		return row, "id", fmt.Sprintf("duplicate id %s (first at %s %d)", row.ID, b.where, first)
 	}
@@ -172,6 +177,9 @@ func (b *facilityBuilder) build(v map[string]string, coords func() (lon, lat flo
 		}
 		if n < 0 {
 			return row, c.field, fmt.Sprintf("%d is negative", n)
+		}
+		if n > limits.MaxInt32 {
+			return row, c.field, fmt.Sprintf("%d is more than the maximum of %d", n, limits.MaxInt32)
 		}
 		*c.dst = &n
 	}
