@@ -2,11 +2,13 @@ package gazetteer
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"fangyuan/internal/api"
 	"fangyuan/internal/auth"
+	"fangyuan/internal/limits"
 )
 
 // Routes are the gazetteer's HTTP endpoints.
@@ -117,10 +119,24 @@ func (s *Store) handlePatchDivision(w http.ResponseWriter, r *http.Request) erro
 	if p.Version <= 0 {
 		return api.BadRequest("version", "required: the version you read (optimistic locking)")
 	}
+	if err := api.CheckInt("version", int64(p.Version), 1, limits.MaxInt32); err != nil {
+		return err
+	}
+	if p.Pinyin != nil {
+		if err := api.CheckText("pinyin", *p.Pinyin, limits.Name); err != nil {
+			return err
+		}
+	}
 	if p.Aliases != nil {
+		if n := len(*p.Aliases); n > limits.MaxAliases {
+			return api.BadRequest("aliases", "%d aliases; at most %d are allowed", n, limits.MaxAliases)
+		}
 		for i, a := range *p.Aliases {
 			if strings.TrimSpace(a) == "" {
 				return api.BadRequest("aliases", "alias %d is empty", i+1)
+			}
+			if err := api.CheckText(fmt.Sprintf("aliases[%d]", i), a, limits.Name); err != nil {
+				return err
 			}
 		}
 	}

@@ -142,6 +142,11 @@ func Facilities(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, name string
 		}
 		rows = append(rows, in)
 	}
+	// An admin code in the file must name a current division.
+	rows, rejects, err = knownAdminCodes(ctx, pool, name, rows, rejects)
+	if err != nil {
+		return sum, err
+	}
 	if err := handleRejects(opts.Options, res.Fields, rejects, &sum); err != nil {
 		return sum, err
 	}
@@ -201,4 +206,37 @@ func Roads(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, name string, opt
 	})
 	sum.Duration = time.Since(start)
 	return sum, err
+}
+
+// knownAdminCodes moves the rows whose admin code names no current division to rejects.
+func knownAdminCodes(ctx context.Context, pool *pgxpool.Pool, name string, rows []facility.Input, rejects []parse.Reject) ([]facility.Input, []parse.Reject, error) {
+	var codes []string
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if r.AdminCode != "" && !seen[r.AdminCode] {
+			seen[r.AdminCode] = true
+			codes = append(codes, r.AdminCode)
+		}
+	}
+	if len(codes) == 0 {
+		return rows, rejects, nil
+	}
+	unknown, err := facility.UnknownAdminCodes(ctx, pool, codes)
+	if err != nil || len(unknown) == 0 {
+		return rows, rejects, err
+	}
+	bad := map[string]bool{}
+	for _, c := range unknown {
+		bad[c] = true
+	}
+	kept := rows[:0]
+	for _, r := range rows {
+		if bad[r.AdminCode] {
+			rejects = append(rejects, parse.Reject{Err: parse.Error{File: name, Line: r.Line, Field: "admin_code",
+				Reason: fmt.Sprintf("%s names no current division (import the divisions first, or leave it empty to assign it from the boundaries)", r.AdminCode)}})
+			continue
+		}
+		kept = append(kept, r)
+	}
+	return kept, rejects, nil
 }

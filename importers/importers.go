@@ -141,11 +141,16 @@ func writeRejects(path string, fields []string, rejects []parse.Reject) error {
 	return f.Close()
 }
 
-// inTx runs fn in one transaction and records the import in the audit log.
+// inTx runs fn in one transaction and records the import in the audit log. Every audit
+// row the import writes, including those of bulk statements, carries the request id of
+// ctx (a command-line run's "cli-..." id).
 func inTx(ctx context.Context, pool *pgxpool.Pool, entity string, sum *Summary, fn func(pgx.Tx) error) error {
 	// A national import's statements outlast the statement timeout of requests.
 	ctx = db.WithStatementTimeout(ctx, db.LongStatementTimeout)
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if err := auth.BindRequestID(ctx, tx); err != nil {
+			return err
+		}
 		if err := fn(tx); err != nil {
 			return err
 		}

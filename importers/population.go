@@ -3,6 +3,7 @@ package importers
 import (
 	"bytes"
 	"context"
+	"fangyuan/internal/limits"
 	"fmt"
 	"io/fs"
 	"time"
@@ -30,6 +31,9 @@ func Population(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, name string
 	sum := Summary{What: "population grid " + opts.Name, Source: name}
 	if opts.Name == "" || opts.Year == 0 {
 		return sum, fmt.Errorf("population: a name and a year are required")
+	}
+	if reason := limits.Text(opts.Name, limits.Name); reason != "" {
+		return sum, fmt.Errorf("population: name %s", reason)
 	}
 	phase(opts.Options, "reading %s", name)
 	data, err := fs.ReadFile(fsys, name)

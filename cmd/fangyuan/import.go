@@ -98,7 +98,8 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	opts.Log = os.Stderr
-	ctx = auth.WithPrincipal(ctx, auth.CLI())
+	// Audit rows of this run carry a "cli-..." request id (see auth.CLIContext).
+	ctx = auth.CLIContext(ctx)
 
 	var run func(pool *pgxpool.Pool) (importers.Summary, error)
 	switch what {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -18,13 +19,14 @@ func cmdToken(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w: fangyuan %s", errUsage, tokenUsage)
 	}
-	ctx = auth.WithPrincipal(ctx, auth.CLI())
+	// Audit rows of this run carry a "cli-..." request id (see auth.CLIContext).
+	ctx = auth.CLIContext(ctx)
 	switch args[0] {
 	case "create":
 		fs := newFlags("token create", "token create --role ROLE --name NAME [--ttl-days N]")
 		role := fs.String("role", "", "viewer | planner | names-editor | boundary-editor | admin")
 		name := fs.String("name", "", "user name the token belongs to (letters, digits, . _ @ -)")
-		ttl := fs.Int("ttl-days", 0, "days until the token expires (0: never)")
+		ttl := fs.Int64("ttl-days", 0, fmt.Sprintf("days until the token expires, 0 to %d (0: never)", auth.MaxTTLDays))
 		if err := parseFlags(fs, args[1:]); err != nil {
 			return err
 		}
@@ -34,6 +36,11 @@ func cmdToken(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		if *name == "" {
 			return fmt.Errorf("%w: --name is required", errUsage)
+		}
+		if err := auth.CheckTokenRequest(*name, *ttl); err != nil {
+			msg := strings.TrimPrefix(err.Error(), auth.ErrBadTokenRequest.Error()+": ")
+			msg = strings.NewReplacer("name: ", "--name: ", "ttl_days: ", "--ttl-days: ").Replace(msg)
+			return fmt.Errorf("%w: %s", errUsage, msg)
 		}
 		pool, err := openDB(ctx)
 		if err != nil {

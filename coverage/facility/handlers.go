@@ -10,6 +10,7 @@ import (
 
 	"fangyuan/internal/api"
 	"fangyuan/internal/auth"
+	"fangyuan/internal/limits"
 )
 
 // Routes are the facility endpoints. divisionCode turns a 2–12 digit division code into
@@ -156,6 +157,14 @@ type body struct {
 func (b body) input() (Input, error) {
 	in := Input{ExtID: strings.TrimSpace(b.ExtID), Name: strings.TrimSpace(b.Name), Beds: b.Beds, NursingBeds: b.NursingBeds,
 		DementiaBeds: b.DementiaBeds, Status: b.Status, Address: strings.TrimSpace(b.Address), AdminCode: b.AdminCode}
+	for _, c := range []struct {
+		field, v string
+		max      int
+	}{{"ext_id", in.ExtID, limits.Name}, {"name", in.Name, limits.Name}, {"address", in.Address, limits.Address}} {
+		if err := api.CheckText(c.field, c.v, c.max); err != nil {
+			return in, err
+		}
+	}
 	switch {
 	case in.Name == "":
 		return in, api.BadRequest("name", "required")
@@ -177,6 +186,9 @@ func (b body) input() (Input, error) {
 	}{{"beds", in.Beds}, {"nursing_beds", in.NursingBeds}, {"dementia_beds", in.DementiaBeds}} {
 		if c.v != nil && *c.v < 0 {
 			return in, api.BadRequest(c.name, "must not be negative")
+		}
+		if c.v != nil && *c.v > limits.MaxInt32 {
+			return in, api.BadRequest(c.name, "%d is more than the maximum of %d", *c.v, limits.MaxInt32)
 		}
 		if c.v != nil && in.Beds != nil && *c.v > *in.Beds {
 			return in, api.BadRequest(c.name, "must not exceed beds (%d)", *in.Beds)
@@ -205,7 +217,7 @@ func (h handlers) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	f, err := h.s.Create(r.Context(), b.Kind, in)
 	if err != nil {
-		return err
+		return unknownAdminCode(err)
 	}
 	w.Header().Set("Location", "/api/facilities/"+strconv.FormatInt(f.ID, 10))
 	return writeGeoJSON(w, http.StatusCreated, feature(f))
@@ -223,6 +235,9 @@ func (h handlers) update(w http.ResponseWriter, r *http.Request) error {
 	if b.Version <= 0 {
 		return api.BadRequest("version", "required: the version you read (optimistic locking)")
 	}
+	if err := api.CheckInt("version", int64(b.Version), 1, limits.MaxInt32); err != nil {
+		return err
+	}
 	if b.Kind != "" || b.ExtID != "" {
 		return api.BadRequest("kind", "kind and ext_id cannot be changed; delete and create instead")
 	}
@@ -235,9 +250,18 @@ func (h handlers) update(w http.ResponseWriter, r *http.Request) error {
 		return api.Conflict("%v", err)
 	}
 	if err != nil {
-		return api.NotFoundIf(err, "no facility %d", id)
+		return api.NotFoundIf(unknownAdminCode(err), "no facility %d", id)
 	}
 	return writeGeoJSON(w, http.StatusOK, feature(f))
+}
+
+// unknownAdminCode turns *UnknownAdminCodeError into a 400 naming admin_code.
+func unknownAdminCode(err error) error {
+	var u *UnknownAdminCodeError
+	if errors.As(err, &u) {
+		return api.BadRequest("admin_code", "%s names no current division; leave it empty to assign it from the boundaries", u.Code)
+	}
+	return err
 }
 
 func (h handlers) delete(w http.ResponseWriter, r *http.Request) error {

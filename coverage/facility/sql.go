@@ -34,6 +34,12 @@ UPDATE facility SET name = $2, beds = $3, nursing_beds = $4, dementia_beds = $5,
 WHERE id = $1 AND version = $11
 RETURNING id`
 
+	// The codes of $1 that name no current division.
+	sqlUnknownAdminCodes = `
+SELECT c FROM unnest($1::text[]) AS c
+WHERE NOT EXISTS (SELECT 1 FROM admin_unit a WHERE a.code = c AND a.valid_to IS NULL)
+ORDER BY c`
+
 	sqlDeleteFacility = `DELETE FROM facility WHERE id = $1 AND version = $2`
 
 	sqlStageFacilities = `

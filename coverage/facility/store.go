@@ -53,6 +53,45 @@ type Store struct{ pool *pgxpool.Pool }
 // NewStore returns a Store on pool.
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
+// UnknownAdminCodeError means a facility names an admin code that is no current
+// division.
+type UnknownAdminCodeError struct{ Code string }
+
+func (e *UnknownAdminCodeError) Error() string {
+	return fmt.Sprintf("admin_code %s names no current division (import the divisions first, or leave it empty to assign it from the boundaries)", e.Code)
+}
+
+// Querier is a pool or a transaction.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// UnknownAdminCodes returns those of the 12-digit codes that name no current division,
+// sorted.
+func UnknownAdminCodes(ctx context.Context, q Querier, codes []string) ([]string, error) {
+	rows, err := q.Query(ctx, sqlUnknownAdminCodes, codes)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// checkAdminCode fails with *UnknownAdminCodeError when code is set and names no current
+// division.
+func checkAdminCode(ctx context.Context, q Querier, code string) error {
+	if code == "" {
+		return nil
+	}
+	unknown, err := UnknownAdminCodes(ctx, q, []string{code})
+	if err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		return &UnknownAdminCodeError{Code: code}
+	}
+	return nil
+}
+
 // ErrVersionConflict means the facility changed since the client read it.
 var ErrVersionConflict = errors.New("the facility was changed by someone else; reload it and try again")
 
@@ -114,6 +153,9 @@ func (s *Store) Get(ctx context.Context, id int64) (Facility, error) {
 func (s *Store) Create(ctx context.Context, kind string, in Input) (Facility, error) {
 	var out Facility
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := checkAdminCode(ctx, tx, in.AdminCode); err != nil {
+			return err
+		}
 		var id int64
 		if err := tx.QueryRow(ctx, sqlInsertFacility, kind, in.ExtID, in.Name, in.Beds, in.NursingBeds, in.DementiaBeds,
 			in.Status, in.Lon, in.Lat, in.Address, nilIfEmpty(in.AdminCode), "api").Scan(&id); err != nil {
@@ -138,6 +180,9 @@ func (s *Store) Update(ctx context.Context, id int64, version int, in Input) (Fa
 		}
 		if before.Version != version {
 			return fmt.Errorf("%w (you have version %d, the current one is %d)", ErrVersionConflict, version, before.Version)
+		}
+		if err := checkAdminCode(ctx, tx, in.AdminCode); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, sqlUpdateFacility, id, in.Name, in.Beds, in.NursingBeds, in.DementiaBeds, in.Status,
 			in.Lon, in.Lat, in.Address, nilIfEmpty(in.AdminCode), version); err != nil {

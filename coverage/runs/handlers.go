@@ -11,6 +11,7 @@ import (
 	"fangyuan/coverage/report"
 	"fangyuan/internal/api"
 	"fangyuan/internal/auth"
+	"fangyuan/internal/limits"
 )
 
 // Routes are the coverage run endpoints.
@@ -64,6 +65,11 @@ func (s *Service) handleStart(w http.ResponseWriter, r *http.Request) error {
 	}
 	if body.Kind == "" {
 		return api.BadRequest("kind", "required (GET /api/coverage/standards lists the kinds)")
+	}
+	for _, f := range [][2]string{{"kind", body.Kind}, {"layer", body.Layer}, {"as_of", body.AsOf}} {
+		if err := api.CheckText(f[0], f[1], limits.Name); err != nil {
+			return err
+		}
 	}
 	p := Params{Kind: body.Kind, RadiusM: body.RadiusM, GridID: body.GridID, Layer: body.Layer}
 	if body.AsOf != "" {

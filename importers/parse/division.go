@@ -2,6 +2,7 @@ package parse
 
 import (
 	"errors"
+	"fangyuan/internal/limits"
 	"fmt"
 	"io"
 	"io/fs"
@@ -275,6 +276,10 @@ func readDivisionFile(fsys fs.FS, name string, l divisionLevel, enc string, keep
 			fail("name", "empty")
 		case strings.TrimSpace(nm) != nm:
 			fail("name", "%q has leading or trailing blanks", nm)
+		default:
+			if reason := limits.Text(nm, limits.Name); reason != "" {
+				fail("name", "%s", reason)
+			}
 		}
 		parent := ""
 		if ok && parentCol >= 0 {

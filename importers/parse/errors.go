@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"fangyuan/internal/limits"
 	"strconv"
 	"strings"
 )
@@ -63,4 +64,21 @@ type Reject struct {
 // fileError returns a whole-file *Error.
 func fileError(file, field, reason string) *Error {
 	return &Error{File: file, Field: field, Reason: reason}
+}
+
+// textField is a value to check against a text limit (package limits).
+type textField struct {
+	field, value string
+	max          int
+}
+
+// textProblem returns the first of fields whose value breaks its limit, with the
+// reason; "" when all are fine.
+func textProblem(fields ...textField) (field, reason string) {
+	for _, f := range fields {
+		if r := limits.Text(f.value, f.max); r != "" {
+			return f.field, r
+		}
+	}
+	return "", ""
 }

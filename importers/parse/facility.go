@@ -12,6 +12,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"fangyuan/geo"
+	"fangyuan/internal/limits"
 )
 
 // FacilityOptions control ReadFacilities.
@@ -88,8 +89,9 @@ var statusWords = map[string]string{
 // id and name (and for CSV lon and lat) are required: a missing column is
 // a fatal error. Rows with an empty id or name, a coordinate that is not a
 // finite number in range or looks like lat/lon swapped, a repeated id,
-// negative bed counts, nursing or dementia beds above beds, or an unknown
-// status are rejected. Coordinates are converted from opts.CRS to WGS84
+// negative bed counts or counts beyond 2147483647, nursing or dementia beds
+// above beds, an unknown status, or text over its limit (package limits: id
+// and name 200 characters, address 500) or holding a NUL are rejected. Coordinates are converted from opts.CRS to WGS84
 // after validation.
 func ReadFacilities(fsys fs.FS, path string, opts FacilityOptions) (FacilityResult, error) {
 	var res FacilityResult
@@ -116,8 +118,8 @@ type facilityBuilder struct {
 
 // build validates the values of one facility (keyed by field name; the
 // coordinates come from coords) and returns the row, or the field and
-// reason of the first problem. Checks run in a fixed order: id, name,
-// duplicate id, coordinates, beds, status.
+// reason of the first problem. Checks run in a fixed order: id, name, text
+// limits, duplicate id, coordinates, beds, status.
 func (b *facilityBuilder) build(v map[string]string, coords func() (lon, lat float64, field, reason string), at int) (FacilityRow, string, string) {
 	row := FacilityRow{Line: at}
 	row.ID = strings.TrimSpace(v["id"])
@@ -129,6 +131,10 @@ func (b *facilityBuilder) build(v map[string]string, coords func() (lon, lat flo
 		return row, "id", "empty"
 	case row.Name == "":
 		return row, "name", "empty"
+	}
+	if field, reason := textProblem(textField{"id", row.ID, limits.Name}, textField{"name", row.Name, limits.Name},
+		textField{"address", row.Address, limits.Address}, textField{"admin_code", row.AdminCode, limits.Name}); reason != "" {
+		return row, field, reason
 	}
 	if first, dup := b.first[row.ID]; dup {
 		return row, "id", fmt.Sprintf("duplicate id %s (first at %s %d)", row.ID, b.where, first)
@@ -172,6 +178,9 @@ func (b *facilityBuilder) build(v map[string]string, coords func() (lon, lat flo
 		}
 		if n < 0 {
 			return row, c.field, fmt.Sprintf("%d is negative", n)
+		}
+		if n > limits.MaxInt32 {
+			return row, c.field, fmt.Sprintf("%d is more than the maximum of %d", n, limits.MaxInt32)
 		}
 		*c.dst = &n
 	}

@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"fangyuan/internal/limits"
 	"fmt"
 	"io/fs"
 	"math"
@@ -100,6 +101,12 @@ func ReadRoads(fsys fs.FS, path string, opts RoadOptions) (RoadResult, error) {
 			rej("name", "empty")
 			continue
 		}
+		kind := strings.TrimSpace(f.get(kindField))
+		admin := strings.TrimSpace(f.get(adminField))
+		if field, reason := textProblem(textField{"name", name, limits.Name}, textField{"kind", kind, limits.Name}, textField{"admin_code", admin, limits.Name}); reason != "" {
+			rej(field, "%s", reason)
+			continue
+		}
 		line, reason := lineal(f, bad[i])
 		if reason != "" {
 			rej("geometry", "%s", reason)
@@ -126,10 +133,10 @@ func ReadRoads(fsys fs.FS, path string, opts RoadOptions) (RoadResult, error) {
 		res.Features = append(res.Features, RoadFeature{
 			Index:           f.index,
 			Name:            name,
-			AdminCode:       strings.TrimSpace(f.get(adminField)),
+			AdminCode:       admin,
 			NumberingOrigin: origin,
 			OddSide:         side,
-			Kind:            strings.TrimSpace(f.get(kindField)),
+			Kind:            kind,
 			OneSided:        one,
 			Geometry:        line,
 			Props:           f.propMap(),

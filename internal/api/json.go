@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -34,22 +35,39 @@ func WriteGeoJSON(w http.ResponseWriter, status int, v any) error {
 	return WriteJSON(w, status, v)
 }
 
-// MaxBodyBytes bounds request bodies read by DecodeJSON.
+// MaxBodyBytes bounds request bodies read by DecodeJSON; a larger body gets a 413.
 const MaxBodyBytes = 8 << 20
 
-// DecodeJSON reads a JSON body into v, rejecting unknown fields and trailing data.
+// DecodeJSON reads a JSON body into v, rejecting unknown fields, trailing data, bodies
+// over MaxBodyBytes (413) and strings holding a NUL character (400 naming the field).
 func DecodeJSON(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send application/json, not " + ct}
 	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, MaxBodyBytes))
+	if r.ContentLength > MaxBodyBytes {
+		return TooLarge(MaxBodyBytes)
+	}
+	body := http.MaxBytesReader(nil, r.Body, MaxBodyBytes)
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	err := dec.Decode(v)
+	if err == nil {
+		err = restOfBody(io.MultiReader(dec.Buffered(), body))
+	}
+	if err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
+		var big *http.MaxBytesError
+		var apiErr *Error
 		switch {
+		case errors.As(err, &big):
+			return TooLarge(big.Limit)
+		case errors.As(err, &apiErr):
+			return apiErr
 		case errors.Is(err, io.EOF):
 			return BadRequest("body", "empty body; send a JSON object")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return BadRequest("body", "truncated JSON")
 		case errors.As(err, &syn):
 			return BadRequest("body", "malformed JSON at byte %d", syn.Offset)
 		case errors.As(err, &typ):
@@ -59,10 +77,7 @@ func DecodeJSON(r *http.Request, v any) error {
 		}
 		return BadRequest("body", "%v", err)
 	}
-	if dec.More() {
-		return BadRequest("body", "trailing data after the JSON object")
-	}
-	return nil
+	return checkNUL(reflect.ValueOf(v), "")
 }
 
 // Query helpers: each returns a *Error naming the parameter on bad input.

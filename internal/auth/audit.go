@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"fangyuan/internal/api"
 )
 
 // Execer is what Record needs: a pgx.Tx (usually) or a pool.
@@ -23,7 +25,8 @@ type Entry struct {
 	Before any
 	After  any
 	Detail any
-	// RequestID ties the entry to a request log line.
+	// RequestID ties the entry to a request log line; empty: the request id in the
+	// context (api.RequestID: the HTTP request's, or a command-line run's).
 	RequestID string
 }
 
@@ -48,6 +51,9 @@ func Record(ctx context.Context, db Execer, e Entry) error {
 	detail, err := jsonOrNil(e.Detail)
 	if err != nil {
 		return err
+	}
+	if e.RequestID == "" {
+		e.RequestID = api.RequestID(ctx)
 	}
 	_, err = db.Exec(ctx, sqlInsertAudit, p.Name, p.Via, e.Action, e.Entity, e.Key, before, after, detail, e.RequestID)
 	return err
@@ -104,4 +110,12 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditRecord, er
 		err := row.Scan(&a.ID, &a.At, &a.Actor, &a.Via, &a.Action, &a.Entity, &a.Key, &a.Before, &a.After, &a.Detail, &a.RequestID)
 		return a, err
 	})
+}
+
+// BindRequestID makes the request id in ctx the default of audit rows written by bulk
+// statements in tx (INSERT INTO audit_log ... SELECT, which do not name request_id):
+// migration 006 defaults the column to the transaction-local setting fangyuan.request_id.
+func BindRequestID(ctx context.Context, tx Execer) error {
+	_, err := tx.Exec(ctx, sqlBindRequestID, api.RequestID(ctx))
+	return err
 }

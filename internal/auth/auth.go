@@ -4,10 +4,14 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os/user"
 	"slices"
 	"strings"
+
+	"fangyuan/internal/api"
 )
 
 // Role is what a token may do.
@@ -84,4 +88,13 @@ func CLI() Principal {
 		name = u.Username
 	}
 	return Principal{Name: "cli:" + name, Role: Admin, Via: "cli"}
+}
+
+// CLIContext returns ctx acting as the CLI principal, with a request id "cli-" and 16
+// hex digits of its own: every audit row one command writes carries that id, as the
+// rows of an HTTP request carry the request's.
+func CLIContext(ctx context.Context) context.Context {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return api.WithRequestID(WithPrincipal(ctx, CLI()), "cli-"+hex.EncodeToString(b[:]))
 }

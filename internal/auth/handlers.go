@@ -1,8 +1,10 @@
 package auth
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"fangyuan/internal/api"
@@ -39,7 +41,7 @@ func (s *Store) handleCreateToken(w http.ResponseWriter, r *http.Request) error 
 	var req struct {
 		Name    string `json:"name"`
 		Role    string `json:"role"`
-		TTLDays int    `json:"ttl_days"`
+		TTLDays int64  `json:"ttl_days"`
 	}
 	if err := api.DecodeJSON(r, &req); err != nil {
 		return err
@@ -51,14 +53,27 @@ func (s *Store) handleCreateToken(w http.ResponseWriter, r *http.Request) error 
 	if req.Name == "" {
 		return api.BadRequest("name", "required")
 	}
-	if req.TTLDays < 0 {
-		return api.BadRequest("ttl_days", "must not be negative")
+	if err := CheckTokenRequest(req.Name, req.TTLDays); err != nil {
+		return badTokenRequest(err)
 	}
 	secret, tok, err := s.CreateToken(r.Context(), req.Name, role, time.Duration(req.TTLDays)*24*time.Hour)
+	if errors.Is(err, ErrBadTokenRequest) {
+		return badTokenRequest(err)
+	}
 	if err != nil {
 		return err
 	}
 	return api.WriteJSON(w, http.StatusCreated, map[string]any{"token": secret, "info": tok})
+}
+
+// badTokenRequest turns "bad token request: field: reason" into a 400 naming the field.
+func badTokenRequest(err error) error {
+	msg := strings.TrimPrefix(err.Error(), ErrBadTokenRequest.Error()+": ")
+	field, reason, ok := strings.Cut(msg, ": ")
+	if !ok {
+		return api.BadRequest("body", "%s", msg)
+	}
+	return api.BadRequest(field, "%s", reason)
 }
 
 func (s *Store) handleRevokeToken(w http.ResponseWriter, r *http.Request) error {

@@ -2,17 +2,18 @@ package auth
 
 // All SQL of the auth package.
 const (
-	sqlUpsertUser = `
-INSERT INTO app_user (name, role) VALUES ($1, $2)
-ON CONFLICT (name) DO UPDATE SET role = EXCLUDED.role
-RETURNING (xmax = 0) AS inserted`
+	// A token's user is created with its first token; an existing user is left as it is
+	// (roles belong to tokens: issuing a token never changes another token's role).
+	sqlEnsureUser = `
+INSERT INTO app_user (name) VALUES ($1)
+ON CONFLICT (name) DO NOTHING`
 
 	sqlInsertToken = `
-INSERT INTO api_token (user_name, prefix, hash, expires_at) VALUES ($1, $2, $3, $4)
+INSERT INTO api_token (user_name, role, prefix, hash, expires_at) VALUES ($1, $2, $3, $4, $5)
 RETURNING id, created_at`
 
 	sqlLookupToken = `
-SELECT t.id, u.name, u.role, u.disabled, t.revoked_at IS NOT NULL,
+SELECT t.id, u.name, t.role, u.disabled, t.revoked_at IS NOT NULL,
        t.expires_at IS NOT NULL AND t.expires_at <= now(),
        t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute'
 FROM api_token t JOIN app_user u ON u.name = t.user_name
@@ -22,8 +23,8 @@ WHERE t.hash = $1`
 	sqlTouchToken = `UPDATE api_token SET last_used_at = now() WHERE id = $1`
 
 	sqlListTokens = `
-SELECT t.id, t.user_name, u.role, t.prefix, t.created_at, t.expires_at, t.revoked_at, t.last_used_at
-FROM api_token t JOIN app_user u ON u.name = t.user_name
+SELECT t.id, t.user_name, t.role, t.prefix, t.created_at, t.expires_at, t.revoked_at, t.last_used_at
+FROM api_token t
 ORDER BY t.id`
 
 	sqlRevokeToken = `
@@ -33,6 +34,8 @@ RETURNING user_name, prefix`
 	sqlInsertAudit = `
 INSERT INTO audit_log (actor, via, action, entity, entity_key, before, after, detail, request_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+
+	sqlBindRequestID = `SELECT set_config('fangyuan.request_id', $1, true)`
 
 	sqlListAudit = `
 SELECT id, at, actor, via, action, entity, entity_key, before, after, detail, request_id

@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -43,11 +44,44 @@ func hashToken(secret string) []byte {
 	return h[:]
 }
 
-// CreateToken makes (or re-roles) user name with role and issues a new token for it. The
-// secret is returned once and only its hash is stored. The creation is audited as the
-// principal in ctx.
+// MaxTTLDays bounds a token's lifetime (ten years); 0 days means it never expires.
+const MaxTTLDays = 3650
+
+// MaxTTL is MaxTTLDays as a duration.
+const MaxTTL = MaxTTLDays * 24 * time.Hour
+
+// userName is what app_user.name accepts.
+var userName = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
+
+// ErrBadTokenRequest marks a token request with a bad name or lifetime.
+var ErrBadTokenRequest = errors.New("bad token request")
+
+// CheckTokenRequest validates the user name and the lifetime in days of a new token,
+// naming the field ("name", "ttl_days") in the message.
+func CheckTokenRequest(name string, ttlDays int64) error {
+	switch {
+	case !userName.MatchString(name):
+		return fmt.Errorf("%w: name: %q must be 1–64 letters, digits or . _ @ -", ErrBadTokenRequest, name)
+	case ttlDays < 0:
+		return fmt.Errorf("%w: ttl_days: must not be negative", ErrBadTokenRequest)
+	case ttlDays > MaxTTLDays:
+		return fmt.Errorf("%w: ttl_days: %d is more than the maximum of %d days (10 years); 0 means never expires", ErrBadTokenRequest, ttlDays, MaxTTLDays)
+	}
+	return nil
+}
+
+// CreateToken issues a new token with role for user name, creating the user on its
+// first token. The role is the token's own: the user's other tokens keep theirs. The
+// secret is returned once and only its hash is stored. ttl is 0 (never expires) up to
+// MaxTTL. The creation is audited as the principal in ctx.
 func (s *Store) CreateToken(ctx context.Context, name string, role Role, ttl time.Duration) (secret string, tok Token, err error) {
 	if _, err := ParseRole(string(role)); err != nil {
+		return "", tok, err
+	}
+	if ttl < 0 || ttl > MaxTTL {
+		return "", tok, fmt.Errorf("%w: ttl_days: the lifetime %v is outside 0 to %d days", ErrBadTokenRequest, ttl, MaxTTLDays)
+	}
+	if err := CheckTokenRequest(name, 0); err != nil {
 		return "", tok, err
 	}
 	var raw [20]byte
@@ -61,11 +95,16 @@ func (s *Store) CreateToken(ctx context.Context, name string, role Role, ttl tim
 		tok.ExpiresAt = &t
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var inserted bool
-		if err := tx.QueryRow(ctx, sqlUpsertUser, name, string(role)).Scan(&inserted); err != nil {
+		tag, err := tx.Exec(ctx, sqlEnsureUser, name)
+		if err != nil {
 			return fmt.Errorf("user %q: %w", name, err)
 		}
-		if err := tx.QueryRow(ctx, sqlInsertToken, name, tok.Prefix, hashToken(secret), tok.ExpiresAt).Scan(&tok.ID, &tok.CreatedAt); err != nil {
+		if tag.RowsAffected() == 1 {
+			if err := Record(ctx, tx, Entry{Action: "user.create", Entity: "app_user", Key: name, After: map[string]any{"name": name}}); err != nil {
+				return err
+			}
+		}
+		if err := tx.QueryRow(ctx, sqlInsertToken, name, string(role), tok.Prefix, hashToken(secret), tok.ExpiresAt).Scan(&tok.ID, &tok.CreatedAt); err != nil {
 			return fmt.Errorf("token: %w", err)
 		}
 		return Record(ctx, tx, Entry{Action: "token.create", Entity: "api_token", Key: fmt.Sprint(tok.ID),

@@ -53,13 +53,19 @@ func TestConstraints(t *testing.T) {
 		{"empty name", `INSERT INTO admin_unit (code, level, kind, name, valid_from) VALUES ('340000000000', 1, '省', '', '2023-06-30')`},
 		{"nursing beds over beds", `INSERT INTO facility (kind, ext_id, name, beds, nursing_beds, geom) VALUES ('eldercare_institution', 'a', 'x', 10, 11, ST_SetSRID(ST_MakePoint(120, 30), 4326))`},
 		{"negative beds", `INSERT INTO facility (kind, ext_id, name, beds, geom) VALUES ('eldercare_institution', 'a', 'x', -1, ST_SetSRID(ST_MakePoint(120, 30), 4326))`},
-		{"unknown role", `INSERT INTO app_user (name, role) VALUES ('a', 'root')`},
+		{"unknown role", `INSERT INTO app_user (name) VALUES ('a'); INSERT INTO api_token (user_name, role, prefix, hash) VALUES ('a', 'root', 'fy_', '\x00')`},
+		{"name over 200 characters", `INSERT INTO admin_unit (code, level, kind, name, valid_from) VALUES ('340000000000', 1, '省', repeat('名', 201), '2023-06-30')`},
+		{"alias over 200 characters", `UPDATE admin_unit SET aliases = ARRAY['旧名', repeat('名', 201)] WHERE code = '330000000000'`},
+		{"more than 100 aliases", `UPDATE admin_unit SET aliases = array_fill('名'::text, ARRAY[101]) WHERE code = '330000000000'`},
+		{"address over 500 characters", `INSERT INTO facility (kind, ext_id, name, address, geom) VALUES ('eldercare_institution', 'a', 'x', repeat('址', 501), ST_SetSRID(ST_MakePoint(120, 30), 4326))`},
 	}
 	for _, tt := range bad {
 		if _, err := pool.Exec(ctx, tt.sql); err == nil {
 			t.Errorf("%s: accepted", tt.name)
 		}
 	}
+	// Aliases longer than 200 characters together but not one by one are fine.
+	mustExec(`UPDATE admin_unit SET aliases = ARRAY[repeat('甲', 150), repeat('乙', 200)] WHERE code = '330000000000'`)
 	// A later version after the first one closed is fine.
 	mustExec(`UPDATE admin_unit SET valid_to = '2024-01-01' WHERE code = '330000000000'`)
 	mustExec(`INSERT INTO admin_unit (code, level, kind, name, valid_from) VALUES ('330000000000', 1, '省', '浙江省', '2024-01-01')`)
