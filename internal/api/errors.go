@@ -126,7 +126,7 @@ func classify(err error) (e *Error, ok bool) {
 		switch pgErr.Code {
 		case "23505", "23P01": // unique_violation, exclusion_violation
 			return &Error{Status: http.StatusConflict, Code: "conflict", Message: pgErr.Message, Details: pgErr.Detail}, true
-		case "23514", "23502", "22P02", "22003", "23503": // check, not null, bad text repr, out of range, fk
+		case "23514", "23502", "22P02", "22003", "23503", "22021", "22P05": // check, not null, bad text repr, out of range, fk, bad encoding, untranslatable (\u0000)
 			return &Error{Status: http.StatusBadRequest, Code: "constraint", Message: pgErr.Message, Details: pgErr.ConstraintName}, true
 		case "57014": // query_canceled (statement_timeout)
 			return &Error{Status: http.StatusServiceUnavailable, Code: "timeout", Message: "the query took too long"}, true

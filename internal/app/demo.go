@@ -29,7 +29,7 @@ func (s *Server) LoadDemoIfEmpty(ctx context.Context, log *slog.Logger, progress
 	}
 	log.Info("loading the embedded demo data (first start)")
 	start := time.Now()
-	ctx = auth.WithPrincipal(ctx, auth.CLI())
+	ctx = auth.CLIContext(ctx)
 	if err := importers.LoadDemo(ctx, s.Pool, data.Demo, progress); err != nil {
 		return fmt.Errorf("demo data: %w", err)
 	}

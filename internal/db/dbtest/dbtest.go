@@ -37,4 +37,4 @@ func Pool(t testing.TB) *pgxpool.Pool {
 }
 
 // CLI returns a context that acts as a command-line user (admin, audited as cli:<user>).
-func CLI() context.Context { return auth.WithPrincipal(context.Background(), auth.CLI()) }
+func CLI() context.Context { return auth.CLIContext(context.Background()) }
