@@ -1,6 +1,8 @@
 package addr
 
 import (
+	"strings"
+
 	"github.com/paulmach/orb"
 
 	"fangyuan/gazetteer"
@@ -14,6 +16,7 @@ const (
 	PrecisionHouse   = "house_number"      // a house number on record
 	PrecisionRoadNum = "road_interpolated" // on the road, placed by number (between records or by the numbering rule)
 	PrecisionRoad    = "road"              // the road's middle (no number given)
+	PrecisionPlace   = "place"             // a place name on record (地名: compound, POI, village ...), at its point
 )
 
 // Geocoded is the answer for one address.
@@ -56,6 +59,12 @@ func Geocode(sx *search.Index, lx *locate.Index, text string, day snapshot.Day) 
 		g.Status = "ok"
 		return g
 	}
+	if pl, n := placeFor(sx, &p); pl != nil {
+		pt := pl.Point
+		g.Point, g.Precision, g.Status, g.Code = &pt, PrecisionPlace, "ok", pl.AdminCode
+		g.Confidence = float64(int(900/float64(n)+0.5)) / 1000
+		return g
+	}
 	if p.unit >= 0 {
 		// The deepest unit with a boundary on record among the parsed one and its parents.
 		var buf [6]int32
@@ -76,4 +85,47 @@ func Geocode(sx *search.Index, lx *locate.Index, text string, day snapshot.Day) 
 	}
 	g.Status = "not_found"
 	return g
+}
+
+// placeFor finds the place name (with a point) that the compound or POI text of p names,
+// within p's division when one was parsed, and how many did (the first, by id, is taken).
+func placeFor(sx *search.Index, p *Parsed) (*snapshot.Place, int) {
+	d := sx.Data()
+	var texts []string
+	if p.POI != "" {
+		texts = append(texts, p.POI)
+	}
+	if p.Road != nil && p.Road.ID == 0 {
+		texts = append(texts, p.Road.Text+p.POI)
+	}
+	if p.Unparsed != "" {
+		texts = append(texts, p.Unparsed)
+	}
+	prefix := ""
+	if p.unit >= 0 {
+		u := &d.Units[p.unit]
+		prefix = gazetteer.ShortCode(u.Code, gazetteer.Level(u.Level))
+	}
+	for _, t := range texts {
+		var best *snapshot.Place
+		n := 0
+		for _, e := range sx.Lookup(t) {
+			i := sx.EntryPlace(e)
+			if i < 0 {
+				continue
+			}
+			pl := &d.Places[i]
+			if !pl.HasPoint || !strings.HasPrefix(pl.AdminCode, prefix) {
+				continue
+			}
+			n++
+			if best == nil || pl.ID < best.ID {
+				best = pl
+			}
+		}
+		if best != nil {
+			return best, n
+		}
+	}
+	return nil, 0
 }
