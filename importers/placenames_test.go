@@ -145,7 +145,7 @@ func TestPlaceNamesShapefile(t *testing.T) {
 	ogr := testenv.Tool(t, "ogr2ogr", "gdal-bin")
 	ctx, pool, tmp := placeSetup(t)
 	src := writeFile(t, tmp, "src.geojson", `{"type":"FeatureCollection","features":[
-{"type":"Feature","properties":{"标准名称":"天宁桥","类别代码":"222","行政区划代码":"331102001001","地名来历":"因天宁寺得名。"},"geometry":{"type":"Point","coordinates":[119.95,28.45]}},
+{"type":"Feature","properties":{"标准名称":"天宁桥","罗马字母拼写":"Tianning Qiao","类别代码":"222","行政区划代码":"331102001001","地名来历":"因天宁寺得名。"},"geometry":{"type":"Point","coordinates":[119.95,28.45]}},
 {"type":"Feature","properties":{"标准名称":"下河埠","类别代码":"225","行政区划代码":"331102001201","地名来历":"河埠头。"},"geometry":{"type":"Point","coordinates":[119.96,28.46]}}]}`)
 	shp := filepath.Join(tmp, "places.shp")
 	if out, err := exec.Command(ogr, "-f", "ESRI Shapefile", "-lco", "ENCODING=GBK", shp, src).CombinedOutput(); err != nil {
@@ -157,6 +157,10 @@ func TestPlaceNamesShapefile(t *testing.T) {
 	sum, err := importers.PlaceNames(ctx, pool, importers.HostFS{}, shp, importers.Options{})
 	if err != nil || sum.Inserted != 2 || sum.Encoding != "gbk" {
 		t.Fatalf("%+v %v", sum, err)
+	}
+	// .dbf names hold 10 bytes: 罗马字母拼写 and 行政区划代码 arrive cut to 罗马字母拼, 行政区划代.
+	if n := count(t, pool, `SELECT count(*) FROM place_name WHERE name = '天宁桥' AND pinyin = 'Tianning Qiao'`); n != 1 {
+		t.Error("pinyin from the truncated 罗马字母拼写 field not stored")
 	}
 	if n := count(t, pool, `SELECT count(*) FROM place_name WHERE (name, origin, category, admin_code) IN
 		(('天宁桥', '因天宁寺得名。', '222', '331102001001'), ('下河埠', '河埠头。', '225', '331102001201'))
