@@ -57,20 +57,18 @@ func PlaceNames(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, name string
 			reject(r, e.Field, "%s", e.Reason)
 			continue
 		}
-		if r.Geometry != nil {
-			b, err := geojson.NewGeometry(r.Geometry).MarshalJSON()
+		in.Geometry = r.Geometry
+		if in.AdminCode == "" {
+			if in.Geometry == nil {
+				reject(r, "admin_code", "empty, and no geometry to find the division by")
+				continue
+			}
+			gj, err := geojson.NewGeometry(in.Geometry).MarshalJSON()
 			if err != nil {
 				reject(r, "geometry", "%v", err)
 				continue
 			}
-			in.GeoJSON = b
-		}
-		if in.AdminCode == "" {
-			if in.GeoJSON == nil {
-				reject(r, "admin_code", "empty, and no geometry to find the division by")
-				continue
-			}
-			code, err := store.AdminCodeAt(ctx, in.GeoJSON)
+			code, err := store.AdminCodeAt(ctx, gj)
 			if err != nil {
 				return sum, err
 			}

@@ -85,7 +85,7 @@ ORDER BY p.id`
 CREATE TEMP TABLE stage_place (
   line int, name text, pinyin text, pinyin_draft text, category text, admin_code text, aliases text[],
   origin text, meaning text, history text, heritage_level text, heritage_list text,
-  approval_no text, approved_on date, geojson text,
+  approval_no text, approved_on date, wkb bytea,
   PRIMARY KEY (admin_code, category, name)
 ) ON COMMIT DROP`
 
@@ -93,7 +93,7 @@ CREATE TEMP TABLE stage_place (
 	sqlClassifyPlaces = `
 CREATE TEMP TABLE diff_place ON COMMIT DROP AS
 WITH s AS (
-  SELECT s.*, CASE WHEN s.geojson IS NULL THEN NULL ELSE ST_SetSRID(ST_GeomFromGeoJSON(s.geojson), 4326) END AS g
+  SELECT s.*, ST_GeomFromWKB(s.wkb, 4326) AS g
   FROM stage_place s
 ), v AS (
   SELECT s.*, CASE WHEN g IS NULL OR ST_IsValid(g) THEN g ELSE ST_MakeValid(g) END AS geom,

@@ -15,6 +15,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/paulmach/orb/geojson"
 
 	"fangyuan/internal/auth"
 	"fangyuan/internal/db"
@@ -89,6 +92,9 @@ type Input struct {
 	ApprovalNo    string
 	ApprovedOn    string // YYYY-MM-DD or ""
 	GeoJSON       []byte // geometry as GeoJSON, nil for none
+	// Geometry is the geometry for Import, which uses it instead of GeoJSON when set
+	// (importers hand it over without a GeoJSON round trip).
+	Geometry orb.Geometry
 }
 
 // Store reads and writes place names.
@@ -432,7 +438,7 @@ func (s *Store) Import(ctx context.Context, tx pgx.Tx, rows []Input, source stri
 	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"stage_place"},
 		[]string{"line", "name", "pinyin", "pinyin_draft", "category", "admin_code", "aliases", "origin", "meaning", "history",
-			"heritage_level", "heritage_list", "approval_no", "approved_on", "geojson"},
+			"heritage_level", "heritage_list", "approval_no", "approved_on", "wkb"},
 		pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 			r := rows[i]
 			var approved any
@@ -443,8 +449,23 @@ func (s *Store) Import(ctx context.Context, tx pgx.Tx, rows []Input, source stri
 				}
 				approved = d
 			}
+			var g []byte
+			if r.Geometry != nil {
+				var err error
+				if g, err = wkb.Marshal(r.Geometry); err != nil {
+					return nil, fmt.Errorf("line %d: geometry: %w", r.Line, err)
+				}
+			} else if r.GeoJSON != nil {
+				geom, err := geojson.UnmarshalGeometry(r.GeoJSON)
+				if err != nil {
+					return nil, fmt.Errorf("line %d: geometry: %w", r.Line, err)
+				}
+				if g, err = wkb.Marshal(geom.Coordinates); err != nil {
+					return nil, fmt.Errorf("line %d: geometry: %w", r.Line, err)
+				}
+			}
 			return []any{r.Line, r.Name, r.Pinyin, Draft(r.Name), r.Category, r.AdminCode, aliases(r.Aliases), r.Origin, r.Meaning, r.History,
-				r.HeritageLevel, r.HeritageList, r.ApprovalNo, approved, geoArg(r.GeoJSON)}, nil
+				r.HeritageLevel, r.HeritageList, r.ApprovalNo, approved, g}, nil
 		}))
 	if err != nil {
 		return res, fmt.Errorf("stage place names: %w", err)
