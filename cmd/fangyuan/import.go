@@ -25,6 +25,7 @@ const importUsage = `import <what> [flags] FILE|DIR
   boundaries --level township [--code-field code] [--name-field name] FILE.geojson|FILE.shp
   facilities --kind eldercare_center [--crs wgs84|cgcs2000|gcj02|bd09] FILE.csv|FILE.geojson
   roads      FILE.geojson|FILE.shp
+  placenames FILE.csv|FILE.geojson|FILE.shp   (地名 census export: 标准名称, 类别代码, 行政区划代码 ...)
   population --name N --year Y [--band total=1 --band age60plus=2 --band age0_17=3] FILE.tif
   demo       (the embedded demo data)
 
@@ -52,7 +53,7 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	what := args[0]
 	switch what {
-	case "divisions", "boundaries", "facilities", "roads", "population", "demo":
+	case "divisions", "boundaries", "facilities", "roads", "population", "demo", "placenames":
 	default:
 		return fmt.Errorf("%w: unknown import %q\nusage: fangyuan %s", errUsage, what, importUsage)
 	}
@@ -153,6 +154,8 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
 			return importers.Roads(ctx, pool, importers.HostFS{}, src, opts)
 		}
+	case "placenames":
+		run = importPlaceNames(ctx, src, opts)
 	case "demo":
 		pool, err := openDB(ctx)
 		if err != nil {

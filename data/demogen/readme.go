@@ -45,6 +45,7 @@ func (d *demo) readme(files []outFile) []byte {
 		"boundaries/townships.geojson":          {"乡镇（街道）界", "township polygons, `code` 9 digits, `kind` 街道/镇/乡"},
 		"boundaries/villages.geojson":           {"村（社区）界", "village polygons, `code` 12 digits, `kind` 居委会/村委会; they tile the county exactly"},
 		"roads.geojson":                         {"道路", fmt.Sprintf("%d LineString roads with house-numbering rules", len(d.roads))},
+		"placenames.csv":                        {"地名", placeNamesReadme(d.places)},
 		"population.tif":                        {"人口栅格", "3″ population grid, bands total / age60plus / age0_17"},
 		"README.md":                             {"说明", "this file"},
 	}
