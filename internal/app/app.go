@@ -24,6 +24,7 @@ import (
 	"fangyuan/coverage/runs"
 	"fangyuan/gazetteer"
 	"fangyuan/gazetteer/addr"
+	"fangyuan/gazetteer/placename"
 	"fangyuan/internal/api"
 	"fangyuan/internal/auth"
 	"fangyuan/tiles"
@@ -116,6 +117,13 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		return fail(err)
 	}
 
+	// Place names (地名); the name check's disallowed words: $FANGYUAN_PLACENAME_WORDS, else
+	// the built-in list.
+	places, err := placename.Open(pool)
+	if err != nil {
+		return fail(err)
+	}
+
 	authStore := auth.NewStore(pool)
 	rt := api.NewRouter(log, &auth.Guard{Store: authStore, Reads: cfg.Reads}, api.NewMetrics(reg))
 	s.Router = rt
@@ -124,6 +132,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 	// The route table: one line per domain package.
 	for _, routes := range [][]api.Route{
 		gazetteer.NewStore(pool).Routes(),
+		places.Routes(),
 		facility.NewStore(pool).Routes(shortCode),
 		popgrid.NewStore(pool).Routes(),
 		s.Runs.Routes(),

@@ -1,5 +1,5 @@
 -- 地名 place names for the place-name office (地名办): the census fields beside the ones of
--- migration 001 (heritage listing, naming act, retirement, source), length limits, one
+-- migration 001 (heritage listing, naming act, retirement, source), one
 -- current record per (division, category, name), and the history of naming acts
 -- (命名、更名、销名) that keeps every former name. GB/T 18521 category codes and their
 -- Chinese names are listed in gazetteer/placename/category.go. Renames also append the old
@@ -15,10 +15,9 @@ ALTER TABLE place_name
     ADD COLUMN retired_on     date,                       -- 销名
     ADD COLUMN source         text NOT NULL DEFAULT '',
     ADD COLUMN created_at     timestamptz NOT NULL DEFAULT now(),
-    ADD CONSTRAINT place_name_name_len CHECK (char_length(name) <= 200 AND name = btrim(name)),
-    ADD CONSTRAINT place_name_pinyin_len CHECK (pinyin IS NULL OR char_length(pinyin) <= 200),
-    ADD CONSTRAINT place_name_text_len CHECK (
-        char_length(origin) <= 4000 AND char_length(meaning) <= 4000 AND char_length(history) <= 4000),
+    -- Lengths are migration 006's (name and pinyin 200, origin/meaning/history 4,000).
+    ADD CONSTRAINT place_name_name_trimmed CHECK (name = btrim(name)),
+    ADD CONSTRAINT place_name_source_len CHECK (char_length(source) <= 500),
     ADD CONSTRAINT place_name_heritage CHECK (heritage = (heritage_list <> '')),
     ADD CONSTRAINT place_name_retired CHECK ((status = 'retired') = (retired_on IS NOT NULL)),
     ADD CONSTRAINT place_name_geom_nonempty CHECK (geom IS NULL OR NOT ST_IsEmpty(geom));
