@@ -71,7 +71,9 @@ func ReadMarkers(fsys fs.FS, path string, opts MarkerOptions) (MarkerResult, err
 	first := map[string]string{}
 	for i := range s.records {
 		r := &s.records[i]
-		rej := func(field, format string, args ...any) { res.Rejects = append(res.Rejects, s.errAt(r, field, format, args...)) }
+		rej := func(field, format string, args ...any) {
+			res.Rejects = append(res.Rejects, s.errAt(r, field, format, args...))
+		}
 		row := MarkerRow{Line: r.line, Feature: r.feature, Number: r.v["number"], LineRef: r.v["line"], Notes: r.v["notes"]}
 		if row.Number == "" {
 			rej("number", "empty")
@@ -161,6 +163,9 @@ type FindingResult struct {
 	Source
 	Rows    []FindingRow
 	Rejects []Reject
+	// Skipped counts the records with neither date nor inspector: markers of the package
+	// that nobody reported on.
+	Skipped int
 }
 
 var findingColumns = []column{
@@ -178,7 +183,8 @@ var findingColumns = []column{
 // photos, inspector, date, version) or GeoJSON (the package's markers.geojson edited in the
 // field: the geometry is the measured position). number, condition and date are required;
 // a repeated marker number, an unknown condition, a bad date or bad coordinates are
-// rejected with file:line (feature): field.
+// rejected with file:line (feature): field. A record with neither date nor inspector is
+// a marker nobody visited and is skipped.
 func ReadFindings(fsys fs.FS, path string, opts FindingOptions) (FindingResult, error) {
 	var res FindingResult
 	s, err := readRecords(fsys, path, opts.Encoding, findingColumns, []string{"number", "condition", "date"}, false)
@@ -189,7 +195,9 @@ func ReadFindings(fsys fs.FS, path string, opts FindingOptions) (FindingResult, 
 	first := map[string]string{}
 	for i := range s.records {
 		r := &s.records[i]
-		rej := func(field, format string, args ...any) { res.Rejects = append(res.Rejects, s.errAt(r, field, format, args...)) }
+		rej := func(field, format string, args ...any) {
+			res.Rejects = append(res.Rejects, s.errAt(r, field, format, args...))
+		}
 		row := FindingRow{Line: r.line, Feature: r.feature, Number: r.v["number"], Notes: r.v["notes"], Inspector: r.v["inspector"], Team: r.v["team"]}
 		if row.Number == "" {
 			rej("number", "empty")
@@ -197,6 +205,10 @@ func ReadFindings(fsys fs.FS, path string, opts FindingOptions) (FindingResult, 
 		}
 		if w, dup := first[row.Number]; dup {
 			rej("number", "marker %s reported twice (first at %s); keep one finding per marker", row.Number, w)
+			continue
+		}
+		if r.v["date"] == "" && r.v["inspector"] == "" {
+			res.Skipped++ // not visited: a marker of the package nobody reported on
 			continue
 		}
 		first[row.Number] = r.where()

@@ -15,6 +15,9 @@ ALTER TABLE boundary_line ADD COLUMN origin text NOT NULL DEFAULT 'imported' CHE
 ALTER TABLE boundary_line ADD COLUMN source text NOT NULL DEFAULT '';
 ALTER TABLE boundary_line ADD COLUMN length_m double precision;
 UPDATE boundary_line SET length_m = ST_Length(geom::geography) WHERE length_m IS NULL;
+-- Lines between villages (level 5) too.
+ALTER TABLE boundary_line DROP CONSTRAINT boundary_line_level_check;
+ALTER TABLE boundary_line ADD CONSTRAINT boundary_line_level_check CHECK (level BETWEEN 1 AND 5);
 
 -- Markers: 'good' becomes 'intact'; photos are file names (the photos live with the team's
 -- records, not in the database).
