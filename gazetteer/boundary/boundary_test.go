@@ -7,18 +7,22 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"fangyuan/gazetteer/boundary"
 	"fangyuan/geo"
 	"fangyuan/importers"
 	"fangyuan/internal/db/dbtest"
+	"fangyuan/internal/testenv"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -618,5 +622,106 @@ func TestFindingsBadFiles(t *testing.T) {
 	_, err = importers.Findings(ctx(), pool, importers.HostFS{}, writeFile(t, dir, "f.csv", []byte("number,condition,date,inspector\nAB01,intact,2031-05-01,x\n")), importers.FindingOptions{RoundID: r2.ID})
 	if err == nil || !strings.Contains(err.Error(), "f.csv:2: version: marker AB01 was in no package of this round") {
 		t.Errorf("no package: %v", err)
+	}
+}
+
+func ogrinfo(t *testing.T, args ...string) string {
+	t.Helper()
+	bin := testenv.Tool(t, "ogrinfo", "gdal-bin")
+	out, err := exec.Command(bin, append([]string{"-ro", "-al"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ogrinfo %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+var layerCount = regexp.MustCompile(`(?m)^Layer name: (\S+)\n(?:.*\n)*?Feature Count: (\d+)`)
+
+func layerCounts(out string) map[string]string {
+	m := map[string]string{}
+	for _, g := range layerCount.FindAllStringSubmatch(out, -1) {
+		m[g[1]] = g[2]
+	}
+	return m
+}
+
+func TestPackageFormatsAndGCJ02(t *testing.T) {
+	pool, dir := setup(t)
+	importMarkers(t, pool, dir)
+	s := boundary.NewStore(pool)
+	r, team1, team2 := roundWithTeams(t, pool)
+	wgs := filepath.Join(dir, "wgs")
+	if _, err := s.WritePackage(ctx(), r.ID, team1, geo.WGS84, wgs); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{boundary.FileGeoPackage, boundary.FileKML, boundary.FileKMZ} {
+		c := layerCounts(ogrinfo(t, "-so", filepath.Join(wgs, f)))
+		if c["lines"] != "2" || c["markers"] != "5" || c["findings"] != "0" {
+			t.Errorf("%s: layers %v", f, c)
+		}
+	}
+	gpkg := ogrinfo(t, filepath.Join(wgs, boundary.FileGeoPackage), "markers")
+	for _, want := range []string{"number (String) = AB01", "kind (String) = triple", "condition (String) = damaged", "line (String) = L-AB",
+		"photos (String) = ab01-a.jpg;ab01-b.jpg", "installed_on (Date) = 2016/05/01", "version (Integer64) = 1", "POINT (120.01 30.003)"} {
+		if !strings.Contains(gpkg, want) {
+			t.Errorf("gpkg markers lack %q:\n%s", want, gpkg)
+		}
+	}
+	lines := ogrinfo(t, filepath.Join(wgs, boundary.FileGeoPackage), "lines")
+	for _, want := range []string{"id (String) = L-AB", "name (String) = 甲街道—乙街道线", "left_code (String) = 339901001000", "Geometry: Multi Line String"} {
+		if !strings.Contains(lines, want) {
+			t.Errorf("gpkg lines lack %q:\n%s", want, lines)
+		}
+	}
+	kml := ogrinfo(t, filepath.Join(wgs, boundary.FileKML), "markers")
+	for _, want := range []string{"number (String) = E01", "condition (String) = damaged", "line_name (String) = 甲街道—乙街道线"} {
+		if !strings.Contains(kml, want) {
+			t.Errorf("kml markers lack %q:\n%s", want, kml)
+		}
+	}
+
+	// GCJ-02 for team 2 (CD01 on L-CD; nothing on L-BD).
+	gcj := filepath.Join(dir, "gcj")
+	man, err := s.WritePackage(ctx(), r.ID, team2, geo.GCJ02, gcj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.CRS != "gcj02" || man.Counts["markers"] != 1 {
+		t.Errorf("gcj manifest %+v", man)
+	}
+	c, _ := readFC(t, filepath.Join(gcj, boundary.FileMarkers))
+	var pt [2]float64
+	if err := json.Unmarshal(c.Features[0].Geometry.Coordinates, &pt); err != nil {
+		t.Fatal(err)
+	}
+	want := geo.WGS84ToGCJ02(orb.Point{120.011, 30.015})
+	if pt[0] != want[0] || pt[1] != want[1] {
+		t.Errorf("gcj point %v, want %v", pt, want)
+	}
+	if d := geo.Distance(orb.Point{pt[0], pt[1]}, orb.Point{120.011, 30.015}); d < 100 || d > 1000 {
+		t.Errorf("GCJ-02 offset %.0f m: not shifted?", d)
+	}
+	srs := ogrinfo(t, filepath.Join(gcj, boundary.FileGeoPackage), "-sql",
+		"SELECT s.srs_name FROM gpkg_geometry_columns g JOIN gpkg_spatial_ref_sys s ON s.srs_id = g.srs_id WHERE g.table_name = 'markers'")
+	if !strings.Contains(srs, "srs_name (String) = GCJ-02") {
+		t.Errorf("gpkg markers SRS:\n%s", srs)
+	}
+	// The team reports CD01 intact without moving it: back through GCJ-02 the marker stays.
+	raw, err := os.ReadFile(filepath.Join(gcj, boundary.FileMarkers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(raw), `"inspector":"","date":null`, `"inspector":"王五","date":"2026-10-05"`, 1)
+	back := writeFile(t, dir, "gcj-back.geojson", []byte(edited))
+	sum, err := importers.Findings(ctx(), pool, importers.HostFS{}, back, importers.FindingOptions{RoundID: r.ID, TeamID: team2, CRS: geo.GCJ02})
+	if err != nil || sum.Applied != 1 {
+		t.Fatalf("gcj findings: %v %s", err, sum)
+	}
+	var x, y float64
+	if err := pool.QueryRow(context.Background(), `SELECT ST_X(geom), ST_Y(geom) FROM boundary_marker WHERE number = 'CD01'`).Scan(&x, &y); err != nil {
+		t.Fatal(err)
+	}
+	if x != 120.011 || y != 30.015 {
+		t.Errorf("CD01 moved by the GCJ-02 round trip: %v %v", x, y)
 	}
 }
