@@ -202,7 +202,7 @@ func TestMarkersImportAndChecks(t *testing.T) {
 	if len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], "marker CD01: 96 m from its line") || !strings.Contains(sum.Warnings[0], "markers.csv:6:") {
 		t.Errorf("warnings: %q", sum.Warnings)
 	}
-	// The nearest line for AC01 (no line given) is L-AC (1.1 m away).
+	// The nearest line for AC01 (no line given) is L-AC (0.0001° of latitude ≈ 11 m away).
 	var line string
 	if err := pool.QueryRow(context.Background(), `SELECT b.ext_id FROM boundary_marker m JOIN boundary_line b ON b.id = m.line_id WHERE m.number = 'AC01'`).Scan(&line); err != nil {
 		t.Fatal(err)
