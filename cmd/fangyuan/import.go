@@ -180,7 +180,10 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		defer pool.Close()
-		return importers.LoadDemo(ctx, pool, data.Demo, stdout)
+		if err := importers.LoadDemo(ctx, pool, data.Demo, stdout); err != nil {
+			return err
+		}
+		return importers.LoadBoundaryDemo(ctx, pool, stdout)
 	default:
 		return fmt.Errorf("%w: unknown import %q\nusage: fangyuan %s", errUsage, what, importUsage)
 	}

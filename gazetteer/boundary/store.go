@@ -489,3 +489,52 @@ func checkRows(ctx context.Context, q db.Querier, sql string, opts CheckOptions,
 func (s *Store) CheckMarkers(ctx context.Context, opts CheckOptions) ([]MarkerProblem, error) {
 	return checkRows(ctx, s.pool, sqlCheckStoredMarkers, opts.withDefaults(), false)
 }
+
+// DeriveOptions select the units whose shared boundaries become lines.
+type DeriveOptions struct {
+	Level int // 1–5
+	// UnitPrefix: units whose code starts with it (the significant digits of a parent).
+	UnitPrefix string
+	// MinLength (m): shared pieces shorter than this (corner contacts) are no line.
+	MinLength float64
+}
+
+// DeriveLines derives lines from the unit polygons in PostGIS: one line per pair of
+// neighbouring units of the level (their shared boundary), the unit with the smaller code
+// on the left, id "<left>-<right>" in short codes (stable when re-derived), and stores them
+// with origin derived in tx.
+func (s *Store) DeriveLines(ctx context.Context, tx pgx.Tx, o DeriveOptions, source string) (db.Changes, []LineProblem, error) {
+	if o.Level < 1 || o.Level > 5 {
+		return db.Changes{}, nil, &InputError{"level", "must be 1–5"}
+	}
+	digits := [...]int{0, 2, 4, 6, 9, 12}[o.Level]
+	rows, err := tx.Query(ctx, sqlDeriveLines, int16(o.Level), o.UnitPrefix, o.MinLength)
+	if err != nil {
+		return db.Changes{}, nil, err
+	}
+	var lines []LineInput
+	for rows.Next() {
+		var l, r string
+		var b []byte
+		if err := rows.Scan(&l, &r, &b); err != nil {
+			rows.Close()
+			return db.Changes{}, nil, err
+		}
+		g, err := wkb.Unmarshal(b)
+		if err != nil {
+			rows.Close()
+			return db.Changes{}, nil, err
+		}
+		mls, ok := g.(orb.MultiLineString)
+		if !ok {
+			rows.Close()
+			return db.Changes{}, nil, fmt.Errorf("derived line %s-%s: %s", l, r, g.GeoJSONType())
+		}
+		lines = append(lines, LineInput{Index: len(lines) + 1, ExtID: l[:digits] + "-" + r[:digits], LeftCode: l, RightCode: r, Level: o.Level, Geometry: mls})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return db.Changes{}, nil, err
+	}
+	return s.ImportLines(ctx, tx, lines, OriginDerived, source)
+}
