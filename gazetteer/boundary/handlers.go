@@ -40,6 +40,10 @@ func (s *Store) Routes() []api.Route {
 				{Name: "within", In: "query", Type: "string", Description: "division code: lines with a side in that unit", Example: "339901"},
 				{Name: "round", In: "query", Type: "string"}, {Name: "team", In: "query", Type: "string"}},
 			Produces: []string{"application/geo+json"}, Handler: s.handleLines},
+		{Method: http.MethodPost, Path: "/api/boundary/lines/derive", Tag: "boundary", Role: editor,
+			Summary:     "Derive the lines of a level within a unit from the unit polygons in PostGIS (stored with origin derived)",
+			Description: "One line per pair of neighbouring units sharing more than min_length metres of boundary; id <left>-<right> in short codes, stable when re-derived.",
+			Body:        `{"level": "township", "within": "339901", "min_length": 30}`, Handler: s.handleDerive},
 		{Method: http.MethodGet, Path: "/api/boundary/markers", Tag: "boundary", Summary: "Boundary markers (界桩) as GeoJSON",
 			Params: []api.Param{{Name: "line", In: "query", Type: "integer"}, {Name: "condition", In: "query", Type: "string", Enum: parse.MarkerConditions},
 				{Name: "round", In: "query", Type: "string"}, {Name: "team", In: "query", Type: "string"}},
@@ -534,4 +538,45 @@ func (s *Store) handleSummary(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="round-%d-summary.xlsx"`, rd.ID))
 	return s.WriteSummaryXLSX(r.Context(), w, rd.ID)
+}
+
+func (s *Store) handleDerive(w http.ResponseWriter, r *http.Request) error {
+	var b struct {
+		Level     string  `json:"level"`
+		Within    string  `json:"within"`
+		MinLength float64 `json:"min_length"`
+	}
+	if err := api.DecodeJSON(r, &b); err != nil {
+		return err
+	}
+	lv, ok := levelByName[b.Level]
+	if !ok {
+		return api.BadRequest("level", "must be province, prefecture, county, township or village")
+	}
+	_, prefix, err := UnitCode(b.Within)
+	if err != nil {
+		return api.BadRequest("within", "%v", err)
+	}
+	if b.MinLength < 0 || b.MinLength > 10000 || math.IsNaN(b.MinLength) {
+		return api.BadRequest("min_length", "must be 0–10000 metres")
+	}
+	if b.MinLength == 0 {
+		b.MinLength = 30
+	}
+	var out map[string]any
+	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
+		ch, problems, err := s.DeriveLines(r.Context(), tx, DeriveOptions{Level: lv, UnitPrefix: prefix, MinLength: b.MinLength}, "api:derive")
+		if err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return &api.Error{Status: http.StatusUnprocessableEntity, Code: "derive_failed", Message: "some derived lines cannot be stored", Details: problems}
+		}
+		out = map[string]any{"level": b.Level, "within": prefix, "inserted": ch.Inserted, "updated": ch.Updated, "unchanged": ch.Unchanged}
+		return auth.Record(r.Context(), tx, auth.Entry{Action: "derive", Entity: "boundary_line", Key: b.Level + "/" + prefix, Detail: out})
+	})
+	if err != nil {
+		return apiError(err)
+	}
+	return api.WriteJSON(w, http.StatusOK, out)
 }

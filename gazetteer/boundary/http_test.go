@@ -96,6 +96,20 @@ func TestHTTP(t *testing.T) {
 		t.Errorf("check %d %s", code, body)
 	}
 
+	// Deriving on the database: the 2×2 tiling's four shared edges are the official lines'
+	// pairs and names, so the derivation is refused (422, naming the official lines) and
+	// nothing is written; a bad level is a 400.
+	code, body, _ = ed.do("POST", "/api/boundary/lines/derive", "application/json", []byte(`{"level":"township","within":"339901"}`))
+	if code != 422 || !strings.Contains(string(body), "line L-AB between the same units has this name already") {
+		t.Errorf("derive %d %s", code, body)
+	}
+	if n := queryInt(t, pool, `SELECT count(*) FROM boundary_line WHERE origin = 'derived'`); n != 0 {
+		t.Errorf("%d derived lines written by a refused derivation", n)
+	}
+	if code, body, _ = ed.do("POST", "/api/boundary/lines/derive", "application/json", []byte(`{"level":"hamlet","within":"339901"}`)); code != 400 {
+		t.Errorf("bad level %d %s", code, body)
+	}
+
 	// Writes need the boundary-editor role.
 	roundBody := []byte(`{"name":"第五轮","year":2026,"unit":"339901"}`)
 	if code, body, _ = anon.do("POST", "/api/boundary/rounds", "application/json", roundBody); code != 401 {

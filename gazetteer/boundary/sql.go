@@ -62,16 +62,19 @@ WITH s AS (
 )
 SELECT k.idx, k.key, k.full_name, k.left_code, k.right_code, k.level, k.geom, ST_Length(k.geom::geography) AS length_m,
   k.left_name IS NULL AS left_missing, k.right_name IS NULL AS right_missing,
-  NOT ST_IsValid(k.geom) AS invalid, b.id AS cur_id,
-  CASE WHEN k.left_name IS NULL OR k.right_name IS NULL OR NOT ST_IsValid(k.geom) THEN 'reject'
+  NOT ST_IsValid(k.geom) AS invalid, b.id AS cur_id, o.ext_id AS clash,
+  count(*) OVER (PARTITION BY k.left_code, k.right_code, k.full_name) > 1 AS twice,
+  CASE WHEN k.left_name IS NULL OR k.right_name IS NULL OR NOT ST_IsValid(k.geom) OR o.ext_id IS NOT NULL
+         OR count(*) OVER (PARTITION BY k.left_code, k.right_code, k.full_name) > 1 THEN 'reject'
        WHEN b.id IS NULL THEN 'insert'
        WHEN (b.name, b.level, b.left_code::text, b.right_code::text, b.origin) IS NOT DISTINCT FROM
             (k.full_name, k.level, k.left_code, k.right_code, $1::text)
             AND ST_Equals(b.geom, k.geom) THEN 'same'
        ELSE 'update' END AS op
-FROM k LEFT JOIN boundary_line b ON b.ext_id = k.key`
+FROM k LEFT JOIN boundary_line b ON b.ext_id = k.key
+LEFT JOIN boundary_line o ON o.left_code = k.left_code AND o.right_code = k.right_code AND o.name = k.full_name AND o.ext_id <> k.key`
 
-	sqlLineProblems = `SELECT idx, left_missing, right_missing, invalid FROM diff_line WHERE op = 'reject' ORDER BY idx`
+	sqlLineProblems = `SELECT idx, left_missing, right_missing, invalid, clash, twice FROM diff_line WHERE op = 'reject' ORDER BY idx`
 
 	sqlCountLineOps = `SELECT op, count(*) FROM diff_line WHERE op <> 'reject' GROUP BY op`
 

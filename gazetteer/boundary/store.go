@@ -270,9 +270,14 @@ func (s *Store) ImportLines(ctx context.Context, tx pgx.Tx, lines []LineInput, o
 	}
 	problems, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (LineProblem, error) {
 		var lp LineProblem
-		var lm, rm, inv bool
-		err := r.Scan(&lp.Index, &lm, &rm, &inv)
+		var lm, rm, inv, twice bool
+		var clash *string
+		err := r.Scan(&lp.Index, &lm, &rm, &inv, &clash, &twice)
 		switch {
+		case clash != nil:
+			lp.Field, lp.Reason = "name", fmt.Sprintf("line %s between the same units has this name already; give the line another name or id", *clash)
+		case twice:
+			lp.Field, lp.Reason = "name", "two lines between the same units with the same name; name them apart"
 		case lm:
 			lp.Field, lp.Reason = "left_code", "no current division with this code"
 		case rm:
