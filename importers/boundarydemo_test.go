@@ -3,6 +3,8 @@ package importers_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io/fs"
 	"testing"
 
 	"fangyuan/data"
@@ -113,5 +115,72 @@ WHERE NOT ST_Covers(a.geom, ST_Project(ST_LineInterpolatePoint(ST_MakeLine(p1, p
 	_ = pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM inspection_finding), (SELECT count(*) FROM boundary_marker)`).Scan(&findings2, &markers2)
 	if findings2 != findings || markers2 != markers {
 		t.Errorf("second load: findings %d → %d, markers %d → %d\n%s", findings, findings2, markers, markers2, log.String())
+	}
+}
+
+// The planted topology problems of the demo's second village layer, measured by PostGIS
+// against the exact layer: overlaps and gaps of more than a hectare, the grown village out
+// of its township, every other village unchanged.
+func TestPlantedVillageProblems(t *testing.T) {
+	pool := dbtest.Pool(t)
+	load := func(table, file string) {
+		b, err := fs.ReadFile(data.Demo, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fc struct {
+			Features []struct {
+				Properties map[string]any  `json:"properties"`
+				Geometry   json.RawMessage `json:"geometry"`
+			} `json:"features"`
+		}
+		if err := json.Unmarshal(b, &fc); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(context.Background(), `CREATE TABLE `+table+` (code text, parent text, planted text, geom geometry)`); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fc.Features {
+			planted, _ := f.Properties["planted"].(string)
+			parent, _ := f.Properties["parent_code"].(string)
+			if _, err := pool.Exec(context.Background(), `INSERT INTO `+table+` VALUES ($1, $2, $3, ST_SetSRID(ST_GeomFromGeoJSON($4), 4326))`,
+				f.Properties["code"], parent, planted, string(f.Geometry)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	load("v", "demo/boundaries/villages.geojson")
+	load("p", "demo/boundaries/villages-with-problems.geojson")
+	load("tw", "demo/boundaries/townships.geojson")
+	q := func(sql string) float64 {
+		var x float64
+		if err := pool.QueryRow(context.Background(), sql).Scan(&x); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return x
+	}
+	if n := q(`SELECT count(*) FROM p WHERE planted <> ''`); n != 3 {
+		t.Errorf("%v planted features", n)
+	}
+	if n := q(`SELECT count(*) FROM p JOIN v USING (code) WHERE p.planted = '' AND NOT ST_Equals(p.geom, v.geom)`); n != 0 {
+		t.Errorf("%v untouched villages changed", n)
+	}
+	for _, what := range []string{"shift 0.0005° east", "grow 4 %"} {
+		ov := q(`SELECT coalesce(sum(ST_Area(ST_Intersection(a.geom, b.geom)::geography)), 0) FROM p a JOIN p b
+		  ON a.code <> b.code AND ST_Intersects(a.geom, b.geom) WHERE a.planted = '` + what + `'`)
+		t.Logf("%s: overlap %.0f m²", what, ov)
+		if ov < 10000 {
+			t.Errorf("%s: overlap %.0f m² (want > 1 ha)", what, ov)
+		}
+	}
+	gap := q(`SELECT ST_Area(ST_Difference((SELECT ST_Union(geom) FROM v), (SELECT ST_Union(geom) FROM p))::geography)`)
+	t.Logf("gaps: %.0f m²", gap)
+	if gap < 10000 {
+		t.Errorf("gaps %.0f m² (want > 1 ha)", gap)
+	}
+	out := q(`SELECT ST_Area(ST_Difference(p.geom, tw.geom)::geography) FROM p JOIN tw ON tw.code = p.parent WHERE p.planted = 'grow 4 %'`)
+	t.Logf("grown village outside its township: %.0f m²", out)
+	if out <= 0 {
+		t.Errorf("grown village not outside its township")
 	}
 }
