@@ -8,13 +8,18 @@ import (
 	"os"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
+	"fangyuan/gazetteer"
 	"fangyuan/gazetteer/boundary"
 	"fangyuan/geo"
 	"fangyuan/importers"
 	"fangyuan/internal/auth"
 )
 
-const boundariesRoundUsage = `boundaries <round|team|package|findings|summary|markers-check> [flags]
+const boundariesRoundUsage = `boundaries <lines|round|team|package|findings|summary|markers-check> [flags]
+
+  lines derive --level township --within 339901 [--min-length 30]   lines from the unit polygons in the database
 
   round create --name 第五轮 --year 2026 [--unit 339901] [--lines L1,L2] [--status open]
   round list
@@ -32,7 +37,7 @@ R and T are a round's or team's id or name. Lines are named by their id (ext_id)
 // subcommand, which the caller dispatches itself (derive, check).
 func cmdBoundariesRound(ctx context.Context, sub string, args []string, stdout io.Writer) (handled bool, err error) {
 	switch sub {
-	case "round", "team", "package", "findings", "summary", "markers-check":
+	case "lines", "round", "team", "package", "findings", "summary", "markers-check":
 	default:
 		return false, nil
 	}
@@ -54,6 +59,9 @@ func cmdBoundariesRound(ctx context.Context, sub string, args []string, stdout i
 		encoding  = fs.String("encoding", "", "findings: utf-8, gbk or gb18030 (default: detected)")
 		tolerance = fs.Float64("tolerance", 0, "markers-check: metres from a three-unit junction (default 30)")
 		maxOffset = fs.Float64("max-offset", 0, "markers-check: metres from the line (default 50)")
+		level     = fs.String("level", "", "lines derive: province|prefecture|county|township|village")
+		within    = fs.String("within", "", "lines derive: the parent unit (division code)")
+		minLength = fs.Float64("min-length", 30, "lines derive: metres of shared boundary below which two units are no neighbours")
 	)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -95,6 +103,39 @@ func cmdBoundariesRound(ctx context.Context, sub string, args []string, stdout i
 		action = pos[0]
 	}
 	switch sub {
+	case "lines":
+		if action != "derive" || *level == "" || *within == "" {
+			return true, fmt.Errorf("%w: boundaries lines derive --level L --within CODE", errUsage)
+		}
+		lv, err := gazetteer.ParseLevel(*level)
+		if err != nil {
+			return true, fmt.Errorf("%w: --level: %v", errUsage, err)
+		}
+		_, prefix, err := boundary.UnitCode(*within)
+		if err != nil {
+			return true, fmt.Errorf("%w: --within: %v", errUsage, err)
+		}
+		sum := importers.Summary{What: "boundary lines (derived)", Source: "db:" + lv.String() + "/" + prefix}
+		err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			ch, problems, err := store.DeriveLines(ctx, tx, boundary.DeriveOptions{Level: int(lv), UnitPrefix: prefix, MinLength: *minLength}, sum.Source)
+			if err != nil {
+				return err
+			}
+			if len(problems) > 0 {
+				var msgs []string
+				for _, p := range problems {
+					msgs = append(msgs, fmt.Sprintf("line %d: %s: %s", p.Index, p.Field, p.Reason))
+				}
+				return fmt.Errorf("%d derived line(s) cannot be stored; nothing was written:\n  %s", len(problems), strings.Join(msgs, "\n  "))
+			}
+			sum.Changes = ch
+			return auth.Record(ctx, tx, auth.Entry{Action: "derive", Entity: "boundary_line", Key: sum.Source, Detail: sum})
+		})
+		if err != nil {
+			return true, err
+		}
+		fmt.Fprintln(stdout, sum)
+		return true, nil
 	case "round":
 		switch action {
 		case "create":

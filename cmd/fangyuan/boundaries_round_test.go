@@ -106,6 +106,14 @@ func TestBoundariesRoundCLI(t *testing.T) {
 	if out, err = bnd("round", "show", "第五轮"); err != nil || !strings.Contains(out, `"inspected": 1`) || !strings.Contains(out, `"moved": 1`) {
 		t.Errorf("round show: %q %v", out, err)
 	}
+	// Lines derived from the polygons: the pair's shared edge already has the official line
+	// L1 with the same name, so the derivation is refused and names it.
+	if _, err = bnd("lines", "derive", "--level", "township", "--within", "339901"); err == nil || !strings.Contains(err.Error(), "line L1 between the same units has this name already") {
+		t.Errorf("lines derive: %v", err)
+	}
+	if _, err = bnd("lines", "derive", "--level", "hamlet", "--within", "339901"); err == nil {
+		t.Error("bad level accepted")
+	}
 	if handled, _ := cmdBoundariesRound(ctx, "derive", nil, &bytes.Buffer{}); handled {
 		t.Error("derive must be left to the caller")
 	}
