@@ -141,7 +141,7 @@ func BenchmarkCoverageProvince(b *testing.B) {
 		w := want[u.Code]
 		worst = max(worst, math.Abs(u.Population-w.pop), math.Abs(u.Covered-w.covered))
 	}
-	if worst > 0.5 {
+	if worst > agreeTol {
 		b.Errorf("subset: engine and PostGIS differ by %.3f person in a township", worst)
 	}
 	ratio := sqlTime.Seconds() / ours.Seconds()

@@ -1,15 +1,23 @@
 package coverage
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
+	"github.com/paulmach/orb"
+
 	"fangyuan/geo"
+	"fangyuan/geo/geotiff"
+	"fangyuan/importers/parse"
 	"fangyuan/internal/testenv"
 )
+
+// The engine reads no files; its tests read the demo files with the parsers directly
+// (coverage/inputs, the loaders a planner's command uses, imports this package).
 
 // hostFS opens host paths (like importers.HostFS, which this package cannot
 // import: importers imports coverage).
@@ -35,17 +43,19 @@ func loadDemo(t testing.TB) *demoFiles {
 	root := testenv.RepoRoot(t)
 	demoOnce.Do(func() {
 		d := demoFiles{dir: filepath.Join(root, "data", "demo")}
-		fsys := hostFS{}
-		if d.grid, demoErr = LoadPopulation(filepath.Join(d.dir, "population.tif"), nil); demoErr != nil {
+		if d.grid, demoErr = geotiff.ReadFile(filepath.Join(d.dir, "population.tif")); demoErr != nil {
 			return
 		}
-		if d.townships, demoErr = LoadUnits(fsys, filepath.Join(d.dir, "boundaries", "townships.geojson"), "townships", UnitFileOptions{}); demoErr != nil {
+		if demoErr = NameBands(d.grid, nil); demoErr != nil {
 			return
 		}
-		if d.villages, demoErr = LoadUnits(fsys, filepath.Join(d.dir, "boundaries", "villages.geojson"), "villages", UnitFileOptions{}); demoErr != nil {
+		if d.townships, demoErr = demoUnits(filepath.Join(d.dir, "boundaries", "townships.geojson")); demoErr != nil {
 			return
 		}
-		if d.county, demoErr = LoadUnits(fsys, filepath.Join(d.dir, "boundaries", "county.geojson"), "counties", UnitFileOptions{}); demoErr != nil {
+		if d.villages, demoErr = demoUnits(filepath.Join(d.dir, "boundaries", "villages.geojson")); demoErr != nil {
+			return
+		}
+		if d.county, demoErr = demoUnits(filepath.Join(d.dir, "boundaries", "county.geojson")); demoErr != nil {
 			return
 		}
 		demo = d
@@ -56,11 +66,35 @@ func loadDemo(t testing.TB) *demoFiles {
 	return &demo
 }
 
+func demoUnits(path string) ([]Unit, error) {
+	res, err := parse.ReadBoundaries(hostFS{}, path, parse.BoundaryOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Rejects) > 0 {
+		return nil, fmt.Errorf("%s: %v", path, res.Rejects[0].Err)
+	}
+	units := make([]Unit, len(res.Features))
+	for i, f := range res.Features {
+		units[i] = Unit{Code: f.Code, Name: f.Name, Geometry: f.Geometry}
+	}
+	return units, nil
+}
+
 func demoFacilities(t testing.TB, d *demoFiles, kind string) []Facility {
 	t.Helper()
-	fs, err := LoadFacilities(hostFS{}, filepath.Join(d.dir, "facilities", kind+".csv"), FacilityFileOptions{})
+	path := filepath.Join(d.dir, "facilities", kind+".csv")
+	res, err := parse.ReadFacilities(hostFS{}, path, parse.FacilityOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fs
+	if len(res.Rejects) > 0 {
+		t.Fatalf("%s: %v", path, res.Rejects[0].Err)
+	}
+	out := make([]Facility, len(res.Rows))
+	for i, r := range res.Rows {
+		out[i] = Facility{ID: r.ID, Name: r.Name, Location: orb.Point{r.Lon, r.Lat}, Status: r.Status,
+			Beds: r.Beds, NursingBeds: r.NursingBeds, DementiaBeds: r.DementiaBeds}
+	}
+	return out
 }

@@ -143,6 +143,8 @@ func writeRejects(path string, fields []string, rejects []parse.Reject) error {
 
 // inTx runs fn in one transaction and records the import in the audit log.
 func inTx(ctx context.Context, pool *pgxpool.Pool, entity string, sum *Summary, fn func(pgx.Tx) error) error {
+	// A national import's statements outlast the statement timeout of requests.
+	ctx = db.WithStatementTimeout(ctx, db.LongStatementTimeout)
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if err := fn(tx); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"fangyuan/coverage"
+	"fangyuan/coverage/inputs"
 	"fangyuan/coverage/report"
 	"fangyuan/geo"
 	"fangyuan/importers"
@@ -128,25 +129,25 @@ func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	host := importers.HostFS{}
-	uopts := coverage.UnitFileOptions{CodeField: *codeField, NameField: *nameField, Encoding: *encoding}
+	uopts := inputs.UnitFileOptions{CodeField: *codeField, NameField: *nameField, Encoding: *encoding}
 	in := coverage.Input{Standard: std, Layer: *layer}
-	if in.Townships, err = coverage.LoadUnits(host, *townships, "townships", uopts); err != nil {
+	if in.Townships, err = inputs.LoadUnits(host, *townships, "townships", uopts); err != nil {
 		return err
 	}
 	if *villages != "" {
-		if in.Villages, err = coverage.LoadUnits(host, *villages, "villages", uopts); err != nil {
+		if in.Villages, err = inputs.LoadUnits(host, *villages, "villages", uopts); err != nil {
 			return err
 		}
 	}
 	if *counties != "" {
-		if in.Counties, err = coverage.LoadUnits(host, *counties, "counties", uopts); err != nil {
+		if in.Counties, err = inputs.LoadUnits(host, *counties, "counties", uopts); err != nil {
 			return err
 		}
 	}
-	if in.Facilities, err = coverage.LoadFacilities(host, *facilities, coverage.FacilityFileOptions{CRS: c, Encoding: *encoding}); err != nil {
+	if in.Facilities, err = inputs.LoadFacilities(host, *facilities, inputs.FacilityFileOptions{CRS: c, Encoding: *encoding}); err != nil {
 		return err
 	}
-	if in.Grid, err = coverage.LoadPopulation(*population, bands); err != nil {
+	if in.Grid, err = inputs.LoadPopulation(*population, bands); err != nil {
 		return err
 	}
 	res, err := coverage.Run(ctx, in)

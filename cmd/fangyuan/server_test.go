@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,11 +13,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/prometheus/client_golang/prometheus"
 
-	"fangyuan/coverage"
 	"fangyuan/data"
 	"fangyuan/importers"
+	"fangyuan/internal/app"
 	"fangyuan/internal/auth"
 	"fangyuan/internal/db/dbtest"
 )
@@ -34,15 +32,12 @@ func demoServer(t *testing.T, reads auth.ReadPolicy) (*httptest.Server, *pgxpool
 		t.Fatalf("demo data: %v", err)
 	}
 	t.Logf("demo data loaded in %v", time.Since(start))
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	runCtx, stop := context.WithCancel(context.Background())
-	h, svc, err := newServer(context.Background(), pool, serverConfig{Reads: reads, Log: log, Registry: prometheus.NewRegistry(),
-		Standards: coverage.DefaultStandards(), Runs: runCtx})
+	a, err := app.New(context.Background(), pool, app.Config{Reads: reads})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() { srv.Close(); stop(); svc.Wait() })
+	srv := httptest.NewServer(a)
+	t.Cleanup(func() { srv.Close(); a.Close() })
 	return srv, pool
 }
 

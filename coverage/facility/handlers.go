@@ -71,8 +71,7 @@ func feature(f Facility) map[string]any {
 }
 
 func writeGeoJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/geo+json")
-	return api.WriteJSON(w, status, v)
+	return api.WriteGeoJSON(w, status, v)
 }
 
 func (h handlers) list(w http.ResponseWriter, r *http.Request) error {

@@ -16,6 +16,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"fangyuan/coverage"
+	"fangyuan/coverage/inputs"
 	"fangyuan/internal/testenv"
 )
 
@@ -28,7 +29,7 @@ func (hostFS) Open(name string) (fs.File, error) { return os.Open(filepath.FromS
 func demoResult(t *testing.T, kind string) *coverage.Result {
 	t.Helper()
 	dir := filepath.Join(testenv.RepoRoot(t), "data", "demo")
-	g, err := coverage.LoadPopulation(filepath.Join(dir, "population.tif"), nil)
+	g, err := inputs.LoadPopulation(filepath.Join(dir, "population.tif"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,16 +37,16 @@ func demoResult(t *testing.T, kind string) *coverage.Result {
 	if in.Standard, err = coverage.DefaultStandards().Kind(kind); err != nil {
 		t.Fatal(err)
 	}
-	if in.Townships, err = coverage.LoadUnits(hostFS{}, filepath.Join(dir, "boundaries", "townships.geojson"), "townships", coverage.UnitFileOptions{}); err != nil {
+	if in.Townships, err = inputs.LoadUnits(hostFS{}, filepath.Join(dir, "boundaries", "townships.geojson"), "townships", inputs.UnitFileOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if in.Villages, err = coverage.LoadUnits(hostFS{}, filepath.Join(dir, "boundaries", "villages.geojson"), "villages", coverage.UnitFileOptions{}); err != nil {
+	if in.Villages, err = inputs.LoadUnits(hostFS{}, filepath.Join(dir, "boundaries", "villages.geojson"), "villages", inputs.UnitFileOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if in.Counties, err = coverage.LoadUnits(hostFS{}, filepath.Join(dir, "boundaries", "county.geojson"), "counties", coverage.UnitFileOptions{}); err != nil {
+	if in.Counties, err = inputs.LoadUnits(hostFS{}, filepath.Join(dir, "boundaries", "county.geojson"), "counties", inputs.UnitFileOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if in.Facilities, err = coverage.LoadFacilities(hostFS{}, filepath.Join(dir, "facilities", kind+".csv"), coverage.FacilityFileOptions{}); err != nil {
+	if in.Facilities, err = inputs.LoadFacilities(hostFS{}, filepath.Join(dir, "facilities", kind+".csv"), inputs.FacilityFileOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	in.Facilities = append(in.Facilities, coverage.Facility{ID: "OUT-1", Name: "海上设施", Location: [2]float64{120.3, 28.3}})

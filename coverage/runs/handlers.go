@@ -77,6 +77,9 @@ func (s *Service) handleStart(w http.ResponseWriter, r *http.Request) error {
 	if errors.Is(err, ErrBadParams) {
 		return paramError(err)
 	}
+	if errors.Is(err, ErrQueueFull) {
+		return &api.Error{Status: http.StatusTooManyRequests, Code: "queue_full", Message: err.Error(), RetryAfter: 30}
+	}
 	if err != nil {
 		return err
 	}
@@ -160,6 +163,10 @@ func (s *Service) finished(r *http.Request) (Run, error) {
 
 func (s *Service) units(level int16, ranked bool) api.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		// A national report takes longer to build and send than the server's write timeout.
+		if err := api.ExtendDeadlines(w, downloadTimeout); err != nil {
+			return err
+		}
 		run, err := s.finished(r)
 		if err != nil {
 			return err
@@ -191,6 +198,9 @@ func (s *Service) handleGaps(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Service) handleGeoJSON(w http.ResponseWriter, r *http.Request) error {
+	if err := api.ExtendDeadlines(w, downloadTimeout); err != nil {
+		return err
+	}
 	run, err := s.finished(r)
 	if err != nil {
 		return err
@@ -223,13 +233,19 @@ func (s *Service) handleGeoJSON(w http.ResponseWriter, r *http.Request) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/geo+json")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="coverage-%d-%s.geojson"`, run.ID, run.Kind))
-	return api.WriteJSON(w, http.StatusOK, map[string]any{"type": "FeatureCollection", "run": run.ID, "kind": run.Kind, "features": feats})
+	return api.WriteGeoJSON(w, http.StatusOK, map[string]any{"type": "FeatureCollection", "run": run.ID, "kind": run.Kind, "features": feats})
 }
+
+// downloadTimeout is how long a report download may take to build and send.
+const downloadTimeout = 10 * time.Minute
 
 func (s *Service) download(format, contentType string) api.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		// A national report takes longer to build and send than the server's write timeout.
+		if err := api.ExtendDeadlines(w, downloadTimeout); err != nil {
+			return err
+		}
 		run, err := s.finished(r)
 		if err != nil {
 			return err

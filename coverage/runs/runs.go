@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,6 +30,7 @@ import (
 	"fangyuan/coverage/popgrid"
 	"fangyuan/geo"
 	"fangyuan/internal/auth"
+	"fangyuan/internal/db"
 )
 
 // Params are what a planner chooses for a run; zero values take the defaults.
@@ -92,12 +94,14 @@ type Service struct {
 	standards *coverage.Standards
 	log       *slog.Logger
 
-	base   context.Context
-	slot   chan struct{}
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	grid   *cachedGrid
-	region map[string]*coverage.Region // by grid and boundaries fingerprint; one entry kept
+	base    context.Context
+	slot    chan struct{}
+	wg      sync.WaitGroup
+	pending atomic.Int64 // runs started and not yet ended (queued or running)
+	limit   atomic.Int64 // most pending runs Start accepts
+	mu      sync.Mutex
+	grid    *cachedGrid
+	region  map[string]*coverage.Region // by grid and boundaries fingerprint; one entry kept
 }
 
 type cachedGrid struct {
@@ -112,9 +116,33 @@ func NewService(base context.Context, pool *pgxpool.Pool, standards *coverage.St
 	if _, err := pool.Exec(base, sqlFailInterrupted); err != nil {
 		return nil, err
 	}
-	return &Service{pool: pool, grids: popgrid.NewStore(pool), standards: standards, log: log,
-		base: base, slot: make(chan struct{}, 1), region: map[string]*coverage.Region{}}, nil
+	s := &Service{pool: pool, grids: popgrid.NewStore(pool), standards: standards, log: log,
+		base: base, slot: make(chan struct{}, 1), region: map[string]*coverage.Region{}}
+	s.limit.Store(DefaultQueueLimit)
+	return s, nil
 }
+
+// DefaultQueueLimit is how many runs may be queued or running at once unless
+// SetQueueLimit says otherwise.
+const DefaultQueueLimit = 8
+
+// RunStatementTimeout is the statement timeout of a run's queries (loading a national
+// grid and boundaries, storing results), above the pool's default for requests.
+const RunStatementTimeout = 10 * time.Minute
+
+// ErrQueueFull is returned by Start when the queue holds as many runs as allowed.
+var ErrQueueFull = errors.New("too many coverage runs queued")
+
+// SetQueueLimit bounds the runs queued or running at once (n <= 0: DefaultQueueLimit).
+func (s *Service) SetQueueLimit(n int) {
+	if n <= 0 {
+		n = DefaultQueueLimit
+	}
+	s.limit.Store(int64(n))
+}
+
+// Pending is the number of runs queued or running.
+func (s *Service) Pending() int { return int(s.pending.Load()) }
 
 // Standards returns the service standards runs use.
 func (s *Service) Standards() *coverage.Standards { return s.standards }
@@ -174,6 +202,11 @@ func (s *Service) Start(ctx context.Context, p Params) (Run, error) {
 	if !ok {
 		return Run{}, auth.ErrNoPrincipal
 	}
+	// Take a place in the queue before recording the run: a full queue records nothing.
+	if n := s.pending.Add(1); n > s.limit.Load() {
+		s.pending.Add(-1)
+		return Run{}, fmt.Errorf("%w: %d runs are queued or running (at most %d); try again when one has finished", ErrQueueFull, n-1, s.limit.Load())
+	}
 	params, _ := json.Marshal(p)
 	var id int64
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -183,11 +216,13 @@ func (s *Service) Start(ctx context.Context, p Params) (Run, error) {
 		return auth.Record(ctx, tx, auth.Entry{Action: "create", Entity: "coverage_run", Key: fmt.Sprint(id), After: p})
 	})
 	if err != nil {
+		s.pending.Add(-1)
 		return Run{}, err
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		defer s.pending.Add(-1)
 		select {
 		case s.slot <- struct{}{}:
 		case <-s.base.Done():
@@ -195,7 +230,7 @@ func (s *Service) Start(ctx context.Context, p Params) (Run, error) {
 			return
 		}
 		defer func() { <-s.slot }()
-		if err := s.execute(s.base, id, p, std); err != nil {
+		if err := s.execute(db.WithStatementTimeout(s.base, RunStatementTimeout), id, p, std); err != nil {
 			s.log.Warn("coverage run failed", "run", id, "kind", p.Kind, "err", err)
 			s.fail(id, err)
 		}

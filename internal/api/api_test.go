@@ -1,12 +1,18 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -81,11 +87,47 @@ func TestClassify(t *testing.T) {
 		{&pgconn.PgError{Code: "23P01"}, 409, true},
 		{&pgconn.PgError{Code: "23514"}, 400, true},
 		{errors.New("disk on fire"), 500, false},
+		// The database cannot be reached: 503.
+		{&pgconn.PgError{Code: "57P01"}, 503, true}, // admin_shutdown
+		{&pgconn.PgError{Code: "57P03"}, 503, true}, // cannot_connect_now (starting up)
+		{&pgconn.PgError{Code: "08006"}, 503, true}, // connection_failure
+		{&pgconn.PgError{Code: "53300"}, 503, true}, // too_many_connections
+		{fmt.Errorf("list: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), 503, true},
+		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), 503, true},
+		{&pgconn.PgError{Code: "57014"}, 503, true}, // statement timeout
+		{fmt.Errorf("q: %w", context.DeadlineExceeded), 503, true},
+		// The client's body did not arrive before the server's read deadline: not an outage.
+		{fmt.Errorf("read body: %w", &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}), 408, true},
 	}
 	for _, tt := range tests {
 		e, ok := classify(tt.err)
 		if e.Status != tt.status || ok != tt.ok {
 			t.Errorf("classify(%v) = %d %v, want %d %v", tt.err, e.Status, ok, tt.status, tt.ok)
+		}
+	}
+	// A timeout is a timeout, not an outage.
+	if e, _ := classify(context.DeadlineExceeded); e.Code != "timeout" {
+		t.Errorf("deadline exceeded: code %s", e.Code)
+	}
+	if e, _ := classify(&pgconn.PgError{Code: "57P01"}); e.Code != "unavailable" {
+		t.Errorf("admin shutdown: code %s", e.Code)
+	}
+}
+
+// 503 and 429 carry Retry-After; an error replaces the Content-Type a handler had set.
+func TestErrorHeaders(t *testing.T) {
+	rt := NewRouter(discardLogger(), nil, nil)
+	rt.Handle(Route{Method: http.MethodGet, Path: "/down", Handler: func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", GeoJSONType)
+		return fmt.Errorf("query: %w", &pgconn.PgError{Code: "57P01"})
+	}}, Route{Method: http.MethodGet, Path: "/busy", Handler: func(w http.ResponseWriter, r *http.Request) error {
+		return &Error{Status: http.StatusTooManyRequests, Code: "queue_full", Message: "full", RetryAfter: 30}
+	}})
+	for path, want := range map[string]string{"/down": "5", "/busy": "30"} {
+		rec := httptest.NewRecorder()
+		rt.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Header().Get("Retry-After") != want || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+			t.Errorf("%s: %d Retry-After %q Content-Type %q", path, rec.Code, rec.Header().Get("Retry-After"), rec.Header().Get("Content-Type"))
 		}
 	}
 }
@@ -126,3 +168,37 @@ func TestBufferedWriter(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// A handler that takes longer than the server's write timeout gets its answer through
+// when it extends its deadlines with ExtendDeadlines, and loses it when it does not.
+func TestExtendDeadlines(t *testing.T) {
+	slow := func(extend bool) http.Handler {
+		rt := NewRouter(slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil)
+		rt.Handle(Route{Method: http.MethodGet, Path: "/slow", Handler: func(w http.ResponseWriter, r *http.Request) error {
+			if extend {
+				if err := ExtendDeadlines(w, 5*time.Second); err != nil {
+					return err
+				}
+			}
+			time.Sleep(400 * time.Millisecond)
+			return WriteJSON(w, http.StatusOK, map[string]string{"status": "late but whole"})
+		}})
+		return rt
+	}
+	for _, extend := range []bool{true, false} {
+		srv := httptest.NewUnstartedServer(slow(extend))
+		srv.Config.WriteTimeout = 100 * time.Millisecond
+		srv.Start()
+		resp, err := http.Get(srv.URL + "/slow")
+		var body []byte
+		if err == nil {
+			body, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		got := err == nil && strings.Contains(string(body), "late but whole")
+		if got != extend {
+			t.Errorf("extend=%v: answer received %v (err %v, body %q)", extend, got, err, body)
+		}
+		srv.Close()
+	}
+}

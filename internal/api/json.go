@@ -10,13 +10,28 @@ import (
 	"time"
 )
 
-// WriteJSON writes v with the given status.
+// Media types of JSON answers.
+const (
+	jsonType    = "application/json; charset=utf-8"
+	GeoJSONType = "application/geo+json" // RFC 7946 §12: no charset parameter
+)
+
+// WriteJSON writes v with the given status as application/json, unless the handler set
+// another Content-Type before (application/geo+json, say): that one is kept.
 func WriteJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", jsonType)
+	}
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// WriteGeoJSON writes a GeoJSON object (Feature, FeatureCollection) as application/geo+json.
+func WriteGeoJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", GeoJSONType)
+	return WriteJSON(w, status, v)
 }
 
 // MaxBodyBytes bounds request bodies read by DecodeJSON.

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -71,12 +72,26 @@ func NewRouter(log *slog.Logger, guard Guard, m *Metrics) *Router {
 	return &Router{mux: mux, guard: guard, log: log}
 }
 
-// Handle registers routes.
+// Handle registers routes. A GET route also answers HEAD (the same handler; the server
+// drops the body), unless a HEAD route of its own is registered first.
 func (rt *Router) Handle(routes ...Route) {
 	for _, route := range routes {
 		rt.routes = append(rt.routes, route)
-		rt.mux.Method(route.Method, route.Path, rt.wrap(route))
+		h := rt.wrap(route)
+		rt.mux.Method(route.Method, route.Path, h)
+		if route.Method == http.MethodGet && !rt.has(http.MethodHead, route.Path) {
+			rt.mux.Method(http.MethodHead, route.Path, h)
+		}
 	}
+}
+
+func (rt *Router) has(method, path string) bool {
+	for _, r := range rt.routes {
+		if r.Method == method && r.Path == path {
+			return true
+		}
+	}
+	return false
 }
 
 // Mount serves a plain http.Handler under a prefix (static files, metrics). It is not
@@ -121,9 +136,22 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	} else if e.Status >= 500 {
 		log.WarnContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
 	}
+	h := w.Header()
 	if e.Status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="fangyuan"`)
+		h.Set("WWW-Authenticate", `Bearer realm="fangyuan"`)
 	}
+	if e.Status == http.StatusServiceUnavailable || e.Status == http.StatusTooManyRequests {
+		after := e.RetryAfter
+		if after <= 0 {
+			after = DefaultRetryAfter
+		}
+		h.Set("Retry-After", strconv.Itoa(after))
+	}
+	// A handler may have chosen another type (GeoJSON, CSV) before it failed.
+	h.Set("Content-Type", jsonType)
+	h.Del("Content-Disposition")
+	h.Del("Content-Encoding")
+	h.Del("Content-Length")
 	body := struct {
 		Error     *Error `json:"error"`
 		RequestID string `json:"request_id,omitempty"`

@@ -2,10 +2,19 @@ package db_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"fangyuan/internal/db"
 	"fangyuan/internal/db/dbtest"
+	"fangyuan/internal/pgtest"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -58,5 +67,88 @@ func TestConstraints(t *testing.T) {
 	var n int
 	if err := pool.QueryRow(ctx, `SELECT array_length(show_trgm('浙江省'), 1)`).Scan(&n); err != nil || n == 0 {
 		t.Fatalf("pg_trgm on Chinese text: %d trigrams, err %v (database lc_ctype must be UTF-8)", n, err)
+	}
+}
+
+// Every statement runs under the pool's statement timeout (default 30 s, or the URL's);
+// a context from WithStatementTimeout gets its own, and the connection goes back to the
+// pool's afterwards.
+func TestStatementTimeout(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	show := func(ctx context.Context, pool *pgxpool.Pool) string {
+		t.Helper()
+		var v string
+		if err := pool.QueryRow(ctx, `SHOW statement_timeout`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	one := url + sep + "pool_max_conns=1" // one connection: every query reuses it
+	pool, err := db.Connect(ctx, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if got := show(ctx, pool); got != "30s" {
+		t.Fatalf("default statement_timeout %q, want 30s", got)
+	}
+	long := db.WithStatementTimeout(ctx, 10*time.Minute)
+	if got := show(long, pool); got != "10min" {
+		t.Fatalf("WithStatementTimeout(10m): %q", got)
+	}
+	err = pgx.BeginFunc(long, pool, func(tx pgx.Tx) error {
+		var v string
+		if err := tx.QueryRow(ctx, `SHOW statement_timeout`).Scan(&v); err != nil || v != "10min" {
+			return fmt.Errorf("in a transaction: %q %v", v, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := show(ctx, pool); got != "30s" {
+		t.Fatalf("after long work the connection kept %q, want the pool's 30s", got)
+	}
+
+	// Migrations (tern runs RESET ALL) leave the connection with the timeout the pool
+	// expects of it.
+	if err := db.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	if got := show(db.WithStatementTimeout(ctx, db.LongStatementTimeout), pool); got != "30min" {
+		t.Fatalf("long work after a migration: %q, want 30min", got)
+	}
+	if got := show(ctx, pool); got != "30s" {
+		t.Fatalf("after a migration: %q, want 30s", got)
+	}
+
+	// A statement over the timeout is cancelled by the server (57014).
+	short, err := db.ConnectWith(ctx, one, db.Options{StatementTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer short.Close()
+	_, err = short.Exec(ctx, `SELECT pg_sleep(2)`)
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "57014" {
+		t.Fatalf("pg_sleep(2) under a 200 ms timeout: %v, want 57014 query_canceled", err)
+	}
+	if _, err := short.Exec(db.WithStatementTimeout(ctx, 5*time.Second), `SELECT pg_sleep(0.5)`); err != nil {
+		t.Fatalf("pg_sleep(0.5) under an extended timeout: %v", err)
+	}
+
+	// The URL may set it.
+	fromURL, err := db.Connect(ctx, url+sep+"statement_timeout=1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fromURL.Close()
+	if got := show(ctx, fromURL); got != "1234ms" {
+		t.Fatalf("statement_timeout=1234 in the URL: %q", got)
 	}
 }

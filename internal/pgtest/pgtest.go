@@ -178,34 +178,46 @@ func startCluster(ctx context.Context) error {
 // stdin is a pipe whose only writer is this process), then stops the server and deletes the
 // cluster. It covers tests without Main, and processes that are killed or time out.
 func startReaper(ctx context.Context) error {
-	st, err := shared.cluster.Status(ctx)
+	cmd, w, err := reaper(ctx, shared.cluster, shared.home)
 	if err != nil {
 		return err
 	}
+	shared.reaper, shared.pipe = cmd, w
+	return nil
+}
+
+// reaper starts the watchdog of cluster c kept in home; closing (or losing) w sets it off.
+func reaper(ctx context.Context, c *pgcluster.Cluster, home string) (*exec.Cmd, *os.File, error) {
+	st, err := c.Status(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	r, w, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("watchdog: %w", err)
+		return nil, nil, fmt.Errorf("watchdog: %w", err)
 	}
 	defer r.Close()
 	const script = `read _
 if [ -e "$1/postmaster.pid" ]; then
-	kill -QUIT "$2" 2>/dev/null
+	pid=$(head -n 1 "$1/postmaster.pid" 2>/dev/null)
+	kill -QUIT "${pid:-$2}" 2>/dev/null
 	i=0
 	while [ -e "$1/postmaster.pid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 fi
 rm -rf "$1" "$3" "$4" "$5"`
-	// $5 is the data directory's parent: the temporary home, or the directory under
-	// /var/lib/fangyuan that pgcluster chose when postgres cannot reach the home.
+	// $2 is the postmaster's pid at start; postmaster.pid names the current one (a test may
+	// restart the server). $5 is the data directory's parent: the temporary home, or the
+	// directory under /var/lib/fangyuan that pgcluster chose when postgres cannot reach
+	// the home.
 	cmd := exec.Command("/bin/sh", "-c", script, "pgtest-watchdog",
-		st.DataDir, strconv.Itoa(st.PID), st.SocketDir, shared.home, filepath.Dir(st.DataDir))
+		st.DataDir, strconv.Itoa(st.PID), st.SocketDir, home, filepath.Dir(st.DataDir))
 	cmd.Stdin = r // stdout and stderr go to /dev/null: go test must not wait for them
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		w.Close()
-		return fmt.Errorf("watchdog: %w", err)
+		return nil, nil, fmt.Errorf("watchdog: %w", err)
 	}
-	shared.reaper, shared.pipe = cmd, w
-	return nil
+	return cmd, w, nil
 }
 
 // stopShared deletes the throwaway cluster, if this process started one.

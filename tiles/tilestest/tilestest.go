@@ -1,30 +1,23 @@
 // Package tilestest starts, for tests and benchmarks of the tiles and the web UI, a server
 // on a fresh database holding the demo data with one finished coverage run per kind, wired
-// like cmd/fangyuan's newServer plus the tile routes and the embedded UI.
+// by internal/app exactly as `fangyuan serve` is (open reads).
 package tilestest
 
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"fangyuan/coverage"
-	"fangyuan/coverage/facility"
-	"fangyuan/coverage/popgrid"
 	"fangyuan/coverage/runs"
 	"fangyuan/data"
-	"fangyuan/gazetteer"
 	"fangyuan/importers"
-	"fangyuan/internal/api"
-	"fangyuan/internal/auth"
+	"fangyuan/internal/app"
 	"fangyuan/internal/db/dbtest"
 	"fangyuan/tiles"
-	"fangyuan/web"
 )
 
 // Env is a running test server.
@@ -33,6 +26,7 @@ type Env struct {
 	Pool  *pgxpool.Pool
 	Runs  *runs.Service
 	Tiles *tiles.Server
+	App   *app.Server
 }
 
 // Demo loads the demo data into a fresh database, runs coverage for every kind and serves
@@ -52,41 +46,18 @@ func Serve(t testing.TB, pool *pgxpool.Pool, runAll bool) *Env { return ServeWit
 // ServeWith is Serve with a basemap (tiles.Config.Basemap).
 func ServeWith(t testing.TB, pool *pgxpool.Pool, runAll bool, basemap string) *Env {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc, err := runs.NewService(ctx, pool, coverage.DefaultStandards(), log)
+	a, err := app.New(context.Background(), pool, app.Config{Basemap: basemap, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv := httptest.NewServer(a)
+	t.Cleanup(func() { srv.Close(); a.Close() })
 	if runAll {
-		if err := svc.RunAllKinds(auth.WithPrincipal(ctx, auth.CLI())); err != nil {
+		if err := a.Runs.RunAllKinds(dbtest.CLI()); err != nil {
 			t.Fatalf("coverage runs: %v", err)
 		}
 	}
-	ts, err := tiles.New(pool, tiles.Config{Cells: svc, Log: log, Basemap: basemap})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt := api.NewRouter(log, &auth.Guard{Store: auth.NewStore(pool), Reads: auth.ReadsOpen}, nil)
-	rt.Handle(gazetteer.NewStore(pool).Routes()...)
-	rt.Handle(facility.NewStore(pool).Routes(func(code string) (string, error) {
-		c, lvl, err := gazetteer.PadCode(code)
-		return gazetteer.ShortCode(c, lvl), err
-	})...)
-	rt.Handle(popgrid.NewStore(pool).Routes()...)
-	rt.Handle(svc.Routes()...)
-	rt.Handle(ts.Routes()...)
-	rt.Handle(api.Route{Method: http.MethodGet, Path: "/api/openapi.json", Public: true, Summary: "This OpenAPI document",
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			return api.WriteJSON(w, http.StatusOK, rt.OpenAPI("Fangyuan 方圆 API", "test"))
-		}})
-	ui := web.Handler()
-	rt.Mount("/", ui)
-	rt.Mount("/ui/*", ui)
-	srv := httptest.NewServer(rt)
-	t.Cleanup(func() { srv.Close(); cancel(); svc.Wait() })
-	return &Env{URL: srv.URL, Pool: pool, Runs: svc, Tiles: ts}
+	return &Env{URL: srv.URL, Pool: pool, Runs: a.Runs, Tiles: a.Tiles, App: a}
 }
 
 // Get fetches a URL of the server.

@@ -1,6 +1,7 @@
 // Browser test of the coverage page in real headless Chromium (playwright-core driving the
 // system chromium; no browser is downloaded). Run by `go test ./web` (TestBrowser), which
-// starts a server on a fresh demo database and passes its URL in FANGYUAN_URL.
+// starts the server of internal/app (as fangyuan serve) on a fresh demo database and passes its URL in FANGYUAN_URL.
+import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const base = process.env.FANGYUAN_URL;
@@ -115,14 +116,34 @@ try {
     check(false, 'facility markers rendered in the township view');
   }
 
-  // 6. The search box finds a township and zooms to it.
-  const other = chosen.gaps[chosen.gaps.length - 1];
-  await page.fill('#search', other.name);
-  await page.waitForSelector('#search-results li[data-i]', { timeout: 10000 });
-  await page.click('#search-results li[data-i]');
+  // 6. The search box asks /api/search (the same routes as fangyuan serve), lists the
+  // township and flies the map there. The township comes from the demo's source table,
+  // data/demo/divisions/fangyuan-demo/streets.csv: one other than the selected one.
+  const csv = readFileSync(new URL('../../data/demo/divisions/fangyuan-demo/streets.csv', import.meta.url), 'utf8');
+  const towns = csv.trim().split('\n').slice(1).map((l) => { const [code, name] = l.split(','); return { code: code + '000', name: name.replace(/"/g, '') }; });
+  const pick = towns.find((u) => u.code !== target.code && fc.features.some((f) => f.properties.code === u.code));
+  check(!!pick, `a demo township from streets.csv other than ${target.name}`);
+  const pickFeat = fc.features.find((f) => f.properties.code === pick.code);
+  [w, s, e, n] = [Infinity, Infinity, -Infinity, -Infinity];
+  walk(pickFeat.geometry.coordinates);
+  const before = await page.evaluate(() => { const m = window.fangyuan.map; const c = m.getCenter(); return { zoom: m.getZoom(), lon: c.lng, lat: c.lat }; });
+  check(!(before.lon > w && before.lon < e && before.lat > s && before.lat < n), `the map is not on ${pick.name} before the search`);
+  const searched = page.waitForResponse((r) => r.url().startsWith(base + '/api/search?') && r.status() === 200, { timeout: 10000 });
+  await page.fill('#search', pick.name);
+  const hits = (await (await searched).json()).hits;
+  check(hits.length > 0 && hits[0].name === pick.name, `/api/search?q=${pick.name} answers it first (${hits.length} hits)`);
+  await page.waitForSelector(`#search-results li[data-code]`, { timeout: 10000 });
+  const listed = await page.$$eval('#search-results li[data-code]', (lis) => lis.map((li) => ({ code: li.dataset.code, text: li.textContent })));
+  check(listed.length > 0 && listed[0].text.startsWith(pick.name) && (listed[0].code + '000000000000').slice(0, 12) === pick.code,
+    `search box lists ${pick.name} first (${listed.map((l) => l.text).slice(0, 3).join(' | ')})`);
+  await page.click('#search-results li[data-i="0"]');
   await page.waitForTimeout(200);
   await waitIdle();
-  check((await page.textContent('#details')).includes(other.name), `search "${other.name}" selects it`);
+  const flown = await page.evaluate(() => { const m = window.fangyuan.map; const c = m.getCenter(); const b = m.getBounds(); return { zoom: m.getZoom(), lon: c.lng, lat: c.lat, b: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()] }; });
+  check(flown.lon > w && flown.lon < e && flown.lat > s && flown.lat < n,
+    `map flew to ${pick.name}: centre (${before.lon.toFixed(4)}, ${before.lat.toFixed(4)}) → (${flown.lon.toFixed(4)}, ${flown.lat.toFixed(4)}), zoom ${before.zoom.toFixed(2)} → ${flown.zoom.toFixed(2)}`);
+  check(flown.b[0] <= w + 1e-6 && flown.b[2] >= e - 1e-6 && flown.b[1] <= s + 1e-6 && flown.b[3] >= n - 1e-6, `the whole of ${pick.name} is in view`);
+  check((await page.textContent('#details')).includes(pick.name) && await page.isHidden('#search-results'), `search "${pick.name}" selects it`);
 
   // 7. English toggle.
   await page.click('#lang');

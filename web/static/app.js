@@ -258,9 +258,10 @@
       try {
         const b = await api('/api/search?limit=10&q=' + encodeURIComponent(q));
         state.searchAPI = true;
-        items = (b.items || b.results || []).map((it) => ({
-          name: it.name, sub: it.full_name || it.address || it.kind || it.code || '', code: it.code,
-          point: it.point || it.center || (it.lon != null ? [it.lon, it.lat] : null), bbox: it.bbox,
+        // GET /api/search answers {query, as_of, hits: [{type, code, name, level_name, chain, point, ...}]}
+        items = (b.hits || []).map((it) => ({
+          name: it.name, code: it.code, point: it.point || null,
+          sub: (it.chain || []).slice(0, -1).map((l) => l.name).join(' ') || it.level_name || it.kind || it.code || '',
         }));
       } catch (e) {
         if (e.status === 404) state.searchAPI = false;
@@ -269,7 +270,7 @@
     if (state.searchAPI === false) {
       for (const u of state.townships.values()) if (u.name.includes(q) || u.code.startsWith(q)) items.push({ name: u.name, sub: u.code, code: u.code });
     }
-    list.innerHTML = items.length ? items.slice(0, 10).map((it, i) => `<li data-i="${i}">${esc(it.name)}<small>${esc(it.sub)}</small></li>`).join('')
+    list.innerHTML = items.length ? items.slice(0, 10).map((it, i) => `<li data-i="${i}" data-code="${esc(it.code || '')}">${esc(it.name)}<small>${esc(it.sub)}</small></li>`).join('')
       : `<li class="empty">${esc(t('noSearch'))}</li>`;
     list.hidden = false;
     list.onclick = (e) => {
@@ -279,7 +280,6 @@
       list.hidden = true;
       const code12 = it.code && it.code.padEnd(12, '0');
       if (code12 && state.bboxes.has(code12)) selectTownship(code12);
-      else if (it.bbox) map.fitBounds([[it.bbox[0], it.bbox[1]], [it.bbox[2], it.bbox[3]]], { padding: 40, maxZoom: 16 });
       else if (it.point) map.flyTo({ center: it.point, zoom: 15 });
     };
   }

@@ -22,7 +22,10 @@ func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	url := pgtest.NewDatabase(t)
 	ctx := context.Background()
-	pool, err := db.Connect(ctx, url)
+	// Tests check answers against heavy PostGIS baselines on a shared, slow machine: their
+	// statements get the long timeout of imports, not the 30 s of requests
+	// (internal/db's TestStatementTimeout checks the default).
+	pool, err := db.ConnectWith(ctx, url, db.Options{StatementTimeout: db.LongStatementTimeout})
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}

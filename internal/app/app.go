@@ -1,0 +1,206 @@
+// Package app builds the whole HTTP service of Fangyuan — every domain package's routes,
+// the web UI, health, version, the OpenAPI document and the metrics — in one place:
+// `fangyuan serve`, the tests and the benchmarks all serve what New returns.
+//
+// Adding a domain package's endpoints is one line in New's route table.
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"fangyuan/coverage"
+	"fangyuan/coverage/facility"
+	"fangyuan/coverage/popgrid"
+	"fangyuan/coverage/runs"
+	"fangyuan/gazetteer"
+	"fangyuan/gazetteer/addr"
+	"fangyuan/internal/api"
+	"fangyuan/internal/auth"
+	"fangyuan/tiles"
+	"fangyuan/web"
+)
+
+// Config is what New needs besides the database. The zero value serves open reads with
+// the built-in standards, logging nowhere.
+type Config struct {
+	Reads auth.ReadPolicy // open (default) or token
+	// Log receives request logs and warnings; nil discards them.
+	Log *slog.Logger
+	// Registry receives the metrics /metrics serves; nil makes a new one.
+	Registry *prometheus.Registry
+	// Standards are the service standards of coverage runs; nil means the built-in ones.
+	Standards *coverage.Standards
+	// Basemap is an optional raster XYZ URL template or local raster .pmtiles file.
+	Basemap string
+	// Version is the service version /api/version and the API document report.
+	Version string
+	// RunQueue bounds the coverage runs queued or running at once; 0 means
+	// runs.DefaultQueueLimit. Beyond it POST /api/coverage/runs answers 429.
+	RunQueue int
+	// HTTP server timeouts of HTTPServer and Serve; zero values take ReadTimeout,
+	// WriteTimeout and IdleTimeout.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+}
+
+// Server is the wired service.
+type Server struct {
+	Router    *api.Router
+	Pool      *pgxpool.Pool
+	Runs      *runs.Service
+	Tiles     *tiles.Server
+	Gazetteer *addr.Service // in-memory search, parsing and geocoding indexes
+	Registry  *prometheus.Registry
+
+	cfg  Config
+	stop context.CancelFunc
+	bg   sync.WaitGroup
+	once sync.Once
+}
+
+// New wires every route on pool. ctx bounds the start (building the in-memory gazetteer
+// indexes); background work (coverage runs, index rebuilds on NOTIFY) lives until Close.
+func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	standards := cfg.Standards
+	if standards == nil {
+		standards = coverage.DefaultStandards()
+	}
+	if cfg.Version == "" {
+		cfg.Version = "devel"
+	}
+	bg, stop := context.WithCancel(context.Background())
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = ReadTimeout
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = WriteTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = IdleTimeout
+	}
+	s := &Server{Pool: pool, Registry: reg, cfg: cfg, stop: stop}
+	fail := func(err error) (*Server, error) { s.Close(); return nil, err }
+
+	var err error
+	if s.Runs, err = runs.NewService(bg, pool, standards, log); err != nil {
+		return fail(err)
+	}
+	s.Runs.SetQueueLimit(cfg.RunQueue)
+	// Search, address parsing, geocoding and reverse geocoding on in-memory indexes,
+	// rebuilt when the gazetteer tables change (NOTIFY from migration 003).
+	if s.Gazetteer, err = addr.NewService(ctx, pool, log); err != nil {
+		return fail(err)
+	}
+	s.bg.Add(1)
+	go func() { defer s.bg.Done(); s.Gazetteer.Watch(bg) }()
+	// Vector tiles (cache invalidated by migration 005's change counter).
+	if s.Tiles, err = tiles.New(pool, tiles.Config{Cells: s.Runs, Log: log, Basemap: cfg.Basemap}); err != nil {
+		return fail(err)
+	}
+
+	authStore := auth.NewStore(pool)
+	rt := api.NewRouter(log, &auth.Guard{Store: authStore, Reads: cfg.Reads}, api.NewMetrics(reg))
+	s.Router = rt
+	svc := service{pool: pool, version: cfg.Version, router: rt, registry: reg, log: log}
+
+	// The route table: one line per domain package.
+	for _, routes := range [][]api.Route{
+		gazetteer.NewStore(pool).Routes(),
+		facility.NewStore(pool).Routes(shortCode),
+		popgrid.NewStore(pool).Routes(),
+		s.Runs.Routes(),
+		s.Gazetteer.Routes(),
+		s.Tiles.Routes(),
+		authStore.Routes(),
+		svc.routes(), // /healthz, /api/version, /api/openapi.json, /metrics
+	} {
+		rt.Handle(routes...)
+	}
+	// The embedded web UI.
+	ui := web.Handler()
+	rt.Mount("/", ui)
+	rt.Mount("/ui/*", ui)
+	return s, nil
+}
+
+// shortCode turns a 2–12 digit division code into the prefix form facilities filter by.
+func shortCode(code string) (string, error) {
+	c, lvl, err := gazetteer.PadCode(code)
+	return gazetteer.ShortCode(c, lvl), err
+}
+
+// ServeHTTP serves the routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.Router.ServeHTTP(w, r) }
+
+// Close stops the background work (queued and running coverage runs fail, the index
+// watcher ends) and waits for it. The pool stays open: it belongs to the caller.
+func (s *Server) Close() {
+	s.once.Do(func() {
+		s.stop()
+		s.bg.Wait()
+		if s.Runs != nil {
+			s.Runs.Wait()
+		}
+	})
+}
+
+// HTTP server timeouts. Streaming and download handlers extend theirs with
+// api.ExtendDeadlines.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = time.Minute     // the whole request, body included
+	WriteTimeout      = 2 * time.Minute // from the end of the request headers to the end of the answer
+	IdleTimeout       = 2 * time.Minute // keep-alive connections between requests
+)
+
+// HTTPServer returns an http.Server for s with the read, write and idle timeouts set.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: min(ReadHeaderTimeout, s.cfg.ReadTimeout),
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// Serve serves s on ln until ctx ends, then shuts down gracefully (in-flight requests get
+// up to 10 s).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := s.HTTPServer()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; err != http.ErrServerClosed {
+		return err
+	}
+	return nil
+}
