@@ -24,6 +24,7 @@ import (
 	"fangyuan/coverage/runs"
 	"fangyuan/gazetteer"
 	"fangyuan/gazetteer/addr"
+	"fangyuan/gazetteer/boundary"
 	"fangyuan/internal/api"
 	"fangyuan/internal/auth"
 	"fangyuan/tiles"
@@ -125,6 +126,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 	for _, routes := range [][]api.Route{
 		gazetteer.NewStore(pool).Routes(),
 		facility.NewStore(pool).Routes(shortCode),
+		boundary.NewStore(pool).Routes(),
 		popgrid.NewStore(pool).Routes(),
 		s.Runs.Routes(),
 		s.Gazetteer.Routes(),
