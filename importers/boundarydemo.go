@@ -59,6 +59,7 @@ func LoadBoundaryDemo(ctx context.Context, pool *pgxpool.Pool, log io.Writer) er
 		}
 	}
 	for _, lv := range []int{4, 5} {
+		start := time.Now()
 		sum := Summary{What: fmt.Sprintf("boundary lines (derived, level %d)", lv), Source: "demo:" + demoCountyPrefix}
 		err := inTx(ctx, pool, "boundary_line", &sum, func(tx pgx.Tx) error {
 			ch, problems, err := store.DeriveLines(ctx, tx, boundary.DeriveOptions{Level: lv, UnitPrefix: demoCountyPrefix, MinLength: 30}, sum.Source)
@@ -69,8 +70,10 @@ func LoadBoundaryDemo(ctx context.Context, pool *pgxpool.Pool, log io.Writer) er
 				return fmt.Errorf("derived line %d: %s: %s", problems[0].Index, problems[0].Field, problems[0].Reason)
 			}
 			sum.Changes = ch
+			sum.Read = ch.Inserted + ch.Updated + ch.Unchanged
 			return nil
 		})
+		sum.Duration = time.Since(start)
 		if err != nil {
 			return fmt.Errorf("demo lines: %w", err)
 		}
@@ -80,7 +83,8 @@ func LoadBoundaryDemo(ctx context.Context, pool *pgxpool.Pool, log io.Writer) er
 	if err != nil {
 		return err
 	}
-	sum := Summary{What: "boundary markers", Source: "demo:markers"}
+	start := time.Now()
+	sum := Summary{What: "boundary markers", Source: "demo:markers", Read: len(markers)}
 	err = inTx(ctx, pool, "boundary_marker", &sum, func(tx pgx.Tx) error {
 		ch, problems, err := store.ImportMarkers(ctx, tx, markers, sum.Source, boundary.CheckOptions{})
 		for _, p := range problems {
@@ -91,6 +95,7 @@ func LoadBoundaryDemo(ctx context.Context, pool *pgxpool.Pool, log io.Writer) er
 		sum.Changes = ch
 		return err
 	})
+	sum.Duration = time.Since(start)
 	if err != nil {
 		return fmt.Errorf("demo markers: %w", err)
 	}

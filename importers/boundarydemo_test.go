@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"testing"
+	"time"
 
 	"fangyuan/data"
 	"fangyuan/gazetteer"
@@ -29,9 +30,11 @@ func TestLoadBoundaryDemo(t *testing.T) {
 		}
 	}
 	var log bytes.Buffer
+	start := time.Now()
 	if err := importers.LoadBoundaryDemo(ctx, pool, &log); err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
+	t.Logf("boundary demo loaded in %v:\n%s", time.Since(start).Round(time.Millisecond), log.String())
 	// Every pair of townships (and of villages) whose polygons share more than 30 m of
 	// boundary (PostGIS: the lineal part of ST_Intersection of the polygons) has a line with
 	// the same codes, and the lengths agree within 0.5 %.
