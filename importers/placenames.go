@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -133,18 +132,4 @@ func where(format string) string {
 		return "feature"
 	}
 	return "line"
-}
-
-// sortRejects orders rejects by their place in the file (reading and validation find
-// them in separate passes).
-func sortRejects(rs []parse.Reject) []parse.Reject {
-	out := append([]parse.Reject(nil), rs...)
-	pos := func(r parse.Reject) int {
-		if r.Err.Line > 0 {
-			return r.Err.Line
-		}
-		return r.Err.Feature
-	}
-	sort.SliceStable(out, func(i, j int) bool { return pos(out[i]) < pos(out[j]) })
-	return out
 }

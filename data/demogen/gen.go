@@ -60,6 +60,7 @@ func (d *demo) files() ([]outFile, error) {
 		outFile{"boundaries/county.geojson", d.countyGeoJSON()},
 		outFile{"boundaries/townships.geojson", d.townshipsGeoJSON()},
 		outFile{"boundaries/villages.geojson", d.villagesGeoJSON()},
+		outFile{"boundaries/villages-with-problems.geojson", d.villagesProblemsGeoJSON()},
 		outFile{"roads.geojson", d.roadsGeoJSON()},
 	)
 	fc := facilityCSVs(d.fac)

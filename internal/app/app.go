@@ -24,6 +24,7 @@ import (
 	"fangyuan/coverage/runs"
 	"fangyuan/gazetteer"
 	"fangyuan/gazetteer/addr"
+	"fangyuan/gazetteer/boundary"
 	"fangyuan/gazetteer/placename"
 	"fangyuan/internal/api"
 	"fangyuan/internal/auth"
@@ -134,6 +135,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		gazetteer.NewStore(pool).Routes(),
 		places.Routes(),
 		facility.NewStore(pool).Routes(shortCode),
+		boundary.NewStore(pool).Routes(),
 		popgrid.NewStore(pool).Routes(),
 		s.Runs.Routes(),
 		s.Gazetteer.Routes(),
