@@ -41,10 +41,12 @@ bench-coverage: deps
 	$(GO) test -run '^$$' -bench '^BenchmarkCoverageProvince$$' -benchtime 1x -timeout 30m ./coverage/
 
 # In-memory reverse lookups and HTTP reverse against PostGIS ST_Covers; search and parsing over
-# the national division table plus 1.6 M synthetic addresses.
+# the national division table plus 1.6 M synthetic addresses; GET /api/divisions/{code} at
+# national size against the old as-of SQL.
 bench-gazetteer: deps
 	$(GO) test -run '^$$' -bench '^Benchmark(Covering|CoveringInside|Reverse|HTTPReverse)$$' -benchtime 2s -timeout 10m ./gazetteer/locate/
 	$(GO) test -run '^$$' -bench '^Benchmark(SearchNational|ParseNational)$$' -benchtime 1x -timeout 20m ./gazetteer/addr/
+	$(GO) test -run '^$$' -bench '^BenchmarkDivisionByCode$$' -benchtime 1x -timeout 20m ./gazetteer/
 
 # Cached and uncached tiles at z8/z12/z14 against direct ST_AsMVT SQL.
 bench-tiles: deps

@@ -9,6 +9,14 @@ const (
 
 	asOfClause = `a.valid_from <= $1::date AND (a.valid_to IS NULL OR a.valid_to > $1::date)`
 
+	// codeAsOf selects the version of one code valid on $1 through the index of the
+	// admin_unit_one_active constraint (GiST on code::bigint and the validity daterange):
+	// asOfClause with a.code = x cannot use the partial index on current codes (its OR
+	// reaches closed versions too) and scanned the table, 0.4–0.75 s at national size.
+	// The daterange test is asOfClause; a.code = x keeps the text comparison exact.
+	codeAsOfPrefix = `a.code::bigint = (`
+	codeAsOfSuffix = `)::bigint AND daterange(a.valid_from, a.valid_to, '[)') @> $1::date`
+
 	sqlListDivisions = `
 SELECT ` + divisionColumns + `, count(*) OVER ()
 FROM admin_unit a
@@ -22,17 +30,18 @@ LIMIT $4 OFFSET $5`
 SELECT ` + divisionColumns + `,
   CASE WHEN $3 THEN ST_AsGeoJSON(a.geom, 7)::json END
 FROM admin_unit a
-WHERE ` + asOfClause + ` AND a.code = $2`
+WHERE ` + codeAsOfPrefix + `$2::text` + codeAsOfSuffix + ` AND a.code = $2::text`
 
-	// sqlDivisionChain walks up from a code to its province, as of a date.
+	// sqlDivisionChain walks up from a code to its province, as of a date (one index probe
+	// per level).
 	sqlDivisionChain = `
 WITH RECURSIVE chain AS (
   SELECT a.code, a.level, a.name, a.parent_code, 0 AS depth FROM admin_unit a
-  WHERE ` + asOfClause + ` AND a.code = $2
+  WHERE ` + codeAsOfPrefix + `$2::text` + codeAsOfSuffix + ` AND a.code = $2::text
   UNION ALL
-  SELECT a.code, a.level, a.name, a.parent_code, c.depth + 1 FROM admin_unit a
-  JOIN chain c ON a.code = c.parent_code
-  WHERE ` + asOfClause + ` AND c.depth < 6
+  SELECT a.code, a.level, a.name, a.parent_code, c.depth + 1 FROM chain c
+  JOIN admin_unit a ON ` + codeAsOfPrefix + `c.parent_code` + codeAsOfSuffix + ` AND a.code = c.parent_code
+  WHERE c.depth < 6
 )
 SELECT code, level, name FROM chain WHERE depth > 0 ORDER BY level`
 
