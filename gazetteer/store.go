@@ -84,18 +84,24 @@ func (s *Store) ListDivisions(ctx context.Context, f ListFilter) ([]Division, in
 // and, when withGeom, its geometry as GeoJSON.
 func (s *Store) GetDivision(ctx context.Context, code string, asOf time.Time, withGeom bool) (Division, error) {
 	asOf = asOfOrToday(asOf)
-	var geom []byte
-	d, err := scanDivision(s.pool.QueryRow(ctx, sqlGetDivision, asOf, code, withGeom), &geom)
+	var (
+		geom         []byte
+		codes, names []string
+		levels       []int16
+	)
+	d, err := scanDivision(s.pool.QueryRow(ctx, sqlGetDivision, asOf, code, withGeom), &geom, &codes, &levels, &names)
 	if err != nil {
 		return d, err
 	}
 	d.Geometry = geom
-	rows, err := s.pool.Query(ctx, sqlDivisionChain, asOf, code)
-	if err != nil {
-		return d, err
+	if len(codes) != len(levels) || len(codes) != len(names) {
+		return d, fmt.Errorf("division %s: chain of %d codes, %d levels, %d names", code, len(codes), len(levels), len(names))
 	}
-	d.Chain, err = pgx.CollectRows(rows, pgx.RowToStructByPos[ChainLink])
-	return d, err
+	d.Chain = make([]ChainLink, len(codes))
+	for i := range codes {
+		d.Chain[i] = ChainLink{Code: codes[i], Level: Level(levels[i]), Name: names[i]}
+	}
+	return d, nil
 }
 
 // NamesPatch is an edit of a unit's official pinyin and aliases by the place-name office.

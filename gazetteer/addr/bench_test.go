@@ -104,14 +104,14 @@ func BenchmarkSearchNational(b *testing.B) {
 	ix := search.New(d)
 	build := time.Since(start)
 	after := heapMB()
-	day := snapshot.DayOf(time.Time{})
+	day := nationalDay
 	qs := searchQueries(d, 4000)
 	b.ResetTimer()
 	lat := make([]time.Duration, 0, b.N*len(qs))
 	for i := 0; i < b.N; i++ {
 		for _, q := range qs {
 			t0 := time.Now()
-			_ = ix.SearchWithHook(search.Query{Text: q, Day: day, Limit: 10}, addr.SearchHook)
+			_ = addr.Search(ix, search.Query{Text: q, Day: day, Limit: 10})
 			lat = append(lat, time.Since(t0))
 		}
 	}
@@ -135,7 +135,7 @@ func BenchmarkSearchNational(b *testing.B) {
 // the accuracy corpus (each run parses every item once).
 func BenchmarkParseNational(b *testing.B) {
 	_, st, _ := national(b)
-	day := snapshot.DayOf(time.Time{})
+	day := nationalDay
 	items := buildCorpus(st.Data, nil, day)
 	var lat []time.Duration
 	b.ResetTimer()

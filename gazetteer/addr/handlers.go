@@ -13,9 +13,39 @@ import (
 	"fangyuan/internal/api"
 )
 
-// SearchHook makes search read multi-level queries as addresses: when the parser resolves
-// at least two division levels from the whole text, the deepest is the first hit.
-func SearchHook(ix *search.Index, text string, day snapshot.Day) (int32, bool) {
+// Search runs q on ix, reading a query that names several levels as an address (丽水莲都,
+// 丽水 莲都 紫金街道): when the parser resolves at least two written division levels from
+// the whole text, the deepest is the first hit (match "address"), ahead of the index's
+// own ranking.
+func Search(ix *search.Index, q search.Query) []search.Hit {
+	hits := ix.Search(q)
+	if !search.HasHan(q.Text) {
+		return hits
+	}
+	u, ok := addressUnit(ix, q.Text, q.Day)
+	if !ok {
+		return hits
+	}
+	h := ix.UnitHit(u, q.Day)
+	if (q.Level != 0 && h.Level != q.Level) || !strings.HasPrefix(h.Code, q.Within) {
+		return hits
+	}
+	h.Match, h.Matched = "address", q.Text
+	out := []search.Hit{h}
+	for _, x := range hits {
+		if x.Type != "division" || x.Code != h.Code {
+			out = append(out, x)
+		}
+	}
+	if len(out) > max(q.Limit, 1) {
+		out = out[:max(q.Limit, 1)]
+	}
+	return out
+}
+
+// addressUnit is the unit a multi-level query names: the parser resolves the whole text
+// to divisions only, at least two of them written (not inferred).
+func addressUnit(ix *search.Index, text string, day snapshot.Day) (int32, bool) {
 	p := Parse(ix, text, day)
 	if p.unit < 0 || p.Unparsed != "" || p.Road != nil || p.Number != 0 || p.POI != "" {
 		return -1, false
@@ -32,7 +62,18 @@ func SearchHook(ix *search.Index, text string, day snapshot.Day) (int32, bool) {
 // Routes are all the gazetteer's in-memory endpoints: search, parse, geocode (single and
 // batch), reverse (single and batch) and the index status.
 func (s *Service) Routes() []api.Route {
-	out := search.Routes(func() *search.Index { return s.Current().Search }, SearchHook)
+	out := []api.Route{{Method: http.MethodGet, Path: "/api/search", Tag: "search",
+		Summary: "Search and autocomplete divisions, roads and place names (Chinese, pinyin, initials, aliases, old names, typos)",
+		Description: "Ranked by how exactly the text matches (exact name > name without suffix/alias/old name > prefix > substring > one-character typo), then level (province first) and importance. " +
+			"A query naming several levels (丽水莲都) is read as an address first. Each hit carries its admin chain with codes; a hit found by an old name carries was_name.",
+		Params: []api.Param{
+			{Name: "q", In: "query", Type: "string", Required: true, Example: "lishui"},
+			{Name: "level", In: "query", Type: "string", Enum: []string{"province", "prefecture", "county", "township", "village"}},
+			{Name: "within", In: "query", Type: "string", Description: "division code (2–12 digits): results inside it", Example: "33"},
+			{Name: "asOf", In: "query", Type: "string", Description: "date YYYY-MM-DD (default today)"},
+			{Name: "limit", In: "query", Type: "integer", Description: "1–100, default 10"},
+		},
+		Handler: s.handleSearch}}
 	out = append(out, locate.Routes(func() *locate.Index { return s.Current().Locate })...)
 	asOf := api.Param{Name: "asOf", In: "query", Type: "string", Description: "date YYYY-MM-DD (default today): divisions valid that day"}
 	q := api.Param{Name: "q", In: "query", Type: "string", Required: true, Example: "丽水莲都紫金街道天宁社区"}
@@ -50,6 +91,15 @@ func (s *Service) Routes() []api.Route {
 		api.Route{Method: http.MethodGet, Path: "/api/gazetteer/index", Tag: "geocoding", Summary: "State of the in-memory gazetteer indexes (size, build time)",
 			Handler: s.handleIndex},
 	)
+}
+
+func (s *Service) handleSearch(w http.ResponseWriter, r *http.Request) error {
+	q, err := search.ParseQuery(r)
+	if err != nil {
+		return err
+	}
+	hits := Search(s.Current().Search, q)
+	return api.WriteJSON(w, http.StatusOK, map[string]any{"query": q.Text, "as_of": q.Day.String(), "hits": hits})
 }
 
 func addrParam(r *http.Request) (string, snapshot.Day, error) {

@@ -10,14 +10,11 @@ import (
 	"fangyuan/internal/api"
 )
 
-// AddressHook reads a query as an address with several levels ("丽水莲都", "丽水 莲都
-// 紫金街道") and returns the unit it names; ok is false when the query is not one.
-type AddressHook func(ix *Index, text string, day snapshot.Day) (unit int32, ok bool)
-
 // MaxQueryBytes is the longest q accepted.
 const MaxQueryBytes = 400
 
-// ParseQuery reads and checks the search parameters of r.
+// ParseQuery reads and checks the search parameters of r. The /api/search route itself is
+// served by package addr, which reads multi-level queries as addresses first.
 func ParseQuery(r *http.Request) (Query, error) {
 	v := r.URL.Query()
 	q := Query{Text: strings.TrimSpace(v.Get("q"))}
@@ -55,55 +52,4 @@ func ParseQuery(r *http.Request) (Query, error) {
 		return q, err
 	}
 	return q, nil
-}
-
-// Routes is the search endpoint over the index current returns.
-func Routes(current func() *Index, hook AddressHook) []api.Route {
-	return []api.Route{{Method: http.MethodGet, Path: "/api/search", Tag: "search",
-		Summary: "Search and autocomplete divisions, roads and place names (Chinese, pinyin, initials, aliases, old names, typos)",
-		Description: "Ranked by how exactly the text matches (exact name > name without suffix/alias/old name > prefix > substring > one-character typo), then level (province first) and importance. " +
-			"A query naming several levels (丽水莲都) is read as an address first. Each hit carries its admin chain with codes; a hit found by an old name carries was_name.",
-		Params: []api.Param{
-			{Name: "q", In: "query", Type: "string", Required: true, Example: "lishui"},
-			{Name: "level", In: "query", Type: "string", Enum: []string{"province", "prefecture", "county", "township", "village"}},
-			{Name: "within", In: "query", Type: "string", Description: "division code (2–12 digits): results inside it", Example: "33"},
-			{Name: "asOf", In: "query", Type: "string", Description: "date YYYY-MM-DD (default today)"},
-			{Name: "limit", In: "query", Type: "integer", Description: "1–100, default 10"},
-		},
-		Handler: func(w http.ResponseWriter, r *http.Request) error {
-			q, err := ParseQuery(r)
-			if err != nil {
-				return err
-			}
-			ix := current()
-			hits := ix.SearchWithHook(q, hook)
-			return api.WriteJSON(w, http.StatusOK, map[string]any{"query": q.Text, "as_of": q.Day.String(), "hits": hits})
-		}}}
-}
-
-// SearchWithHook runs q, putting the unit an address-like query names first.
-func (ix *Index) SearchWithHook(q Query, hook AddressHook) []Hit {
-	hits := ix.Search(q)
-	if hook == nil || !HasHan(q.Text) {
-		return hits
-	}
-	u, ok := hook(ix, q.Text, q.Day)
-	if !ok {
-		return hits
-	}
-	h := ix.unitHit(u, q.Day)
-	if (q.Level != 0 && h.Level != q.Level) || !strings.HasPrefix(h.Code, q.Within) {
-		return hits
-	}
-	h.Match, h.Matched = "address", q.Text
-	out := []Hit{h}
-	for _, x := range hits {
-		if x.Type != "division" || x.Code != h.Code {
-			out = append(out, x)
-		}
-	}
-	if len(out) > max(q.Limit, 1) {
-		out = out[:max(q.Limit, 1)]
-	}
-	return out
 }

@@ -240,6 +240,42 @@ func (ix *Index) addTypoKey(k []rune, e int32) {
 // Lookup returns the entries whose name, base name or alias is exactly s (Chinese).
 func (ix *Index) Lookup(s string) []int32 { return ix.exact[s] }
 
+// formerName returns the name of an earlier version of unit version u that key is (the
+// full name, a base form or the name without remarks), or "" when key is a form of u's own
+// name or of no earlier name.
+func (ix *Index) formerName(u int32, key string) string {
+	d := ix.data
+	cur := &d.Units[u]
+	if isNameForm(cur.Name, key) {
+		return ""
+	}
+	was := ""
+	for _, v := range d.ByCode[cur.Code] { // oldest first: the latest matching name wins
+		if o := &d.Units[v]; o.From < cur.From && o.Name != cur.Name && isNameForm(o.Name, key) {
+			was = o.Name
+		}
+	}
+	return was
+}
+
+// isNameForm reports whether key is one of the forms of name the index holds as exact
+// keys: the name, its base names, and the name without remarks and its base names.
+func isNameForm(name, key string) bool {
+	if key == name {
+		return true
+	}
+	bases, _ := BaseNames(name)
+	if slices.Contains(bases, key) {
+		return true
+	}
+	if plain := StripRemarks(name); plain != name {
+		if key == plain || key == Compact(Normalize(name)) || slices.Contains(first(BaseNames(plain)), key) {
+			return true
+		}
+	}
+	return false
+}
+
 // EntryUnit returns the unit version of a division entry (-1 for other kinds).
 func (ix *Index) EntryUnit(e int32) int32 {
 	if ix.entries[e].kind != KindDivision {

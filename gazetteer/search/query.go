@@ -260,7 +260,10 @@ func (ix *Index) finish(c *collector) []Hit {
 		if x.imp != y.imp {
 			return x.imp > y.imp
 		}
-		return x.code < y.code
+		if x.code != y.code {
+			return x.code < y.code
+		}
+		return c.ents[order[a]] < c.ents[order[b]] // versions of one code: a fixed order
 	})
 	var hits []Hit
 	units := map[int32]bool{}
@@ -286,9 +289,23 @@ func (ix *Index) finish(c *collector) []Hit {
 			}
 			units[cur] = true
 			h = ix.unitHit(cur, q.Day)
-			if cur != en.ref && d.Units[en.ref].Name != d.Units[cur].Name {
+			switch {
+			case cur != en.ref && isNameForm(d.Units[cur].Name, cd.key):
+				// Found by an earlier version under a form the current name has too (丙林 for
+				// 丙林镇 → 丙林街道): that is no old name.
+				if cd.match == "exact" {
+					cd.match = "base"
+				}
+			case cur != en.ref && d.Units[en.ref].Name != d.Units[cur].Name:
 				h.WasName = d.Units[en.ref].Name
 				cd.match = "old_name"
+			case cd.match == "base":
+				// Found by an alias that is a name the unit had (长兴镇 for 新长兴镇, which also
+				// holds it as a substring): answer with what it was called.
+				if was := ix.formerName(cur, cd.key); was != "" {
+					h.WasName = was
+					cd.match = "old_name"
+				}
 			}
 		case KindRoad:
 			r := &d.Roads[en.ref]

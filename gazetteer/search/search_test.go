@@ -41,6 +41,15 @@ func testIndex() *search.Index {
 		unit("361100000000", 2, "上饶市", "360000000000", "", "2000-01-01", ""),
 		unit("361124000000", 3, "铅山县", "361100000000", "", "2000-01-01", ""),
 		unit("361124100000", 4, "河口镇", "361124000000", "", "2000-01-01", ""),
+		// Renamed units whose new name holds the old one: the old name is kept as an alias.
+		unit("361124101000", 4, "甲山镇", "361124000000", "", "2000-01-01", "2024-06-30"),
+		unit("361124101000", 4, "新甲山镇", "361124000000", "", "2024-06-30", "", "甲山镇"),
+		unit("361124101201", 5, "丁岭村委会", "361124101000", "", "2000-01-01", ""),
+		unit("361124100201", 5, "乙水村委会", "361124100000", "", "2000-01-01", "2024-06-30"),
+		unit("361124100201", 5, "新乙水村委会", "361124100000", "", "2024-06-30", "", "乙水村委会"),
+		// Renamed with the same base name: the base names the unit as it is now.
+		unit("361124102000", 4, "丙林镇", "361124000000", "", "2000-01-01", "2024-06-30"),
+		unit("361124102000", 4, "丙林街道", "361124000000", "", "2024-06-30", "", "丙林镇"),
 	}
 	roads := []snapshot.Road{{ID: 1, Name: "人民路", AdminCode: "331102001000", Line: orb.LineString{{119.9, 28.4}, {119.91, 28.4}}}}
 	roads[0].Draft, _ = gazetteer.DraftPinyin("人民路")
@@ -83,6 +92,16 @@ func TestSearch(t *testing.T) {
 		{search.Query{Text: "山", Level: 5}, "331102001202", "division", "prefix", "", 5},
 		{search.Query{Text: "河", Within: "36"}, "361124100000", "division", "prefix", "", 4},
 		{search.Query{Text: "!!!"}, "", "", "", "", 0},
+		{search.Query{Text: "甲山镇"}, "361124101000", "division", "old_name", "甲山镇", 4},
+		{search.Query{Text: "甲山镇", Within: "361124"}, "361124101000", "division", "old_name", "甲山镇", 4},
+		{search.Query{Text: "甲山"}, "361124101000", "division", "old_name", "甲山镇", 4},
+		{search.Query{Text: "新甲山镇"}, "361124101000", "division", "exact", "", 4},
+		{search.Query{Text: "甲山镇", Day: day("2023-01-01")}, "361124101000", "division", "exact", "", 4},
+		{search.Query{Text: "乙水村委会"}, "361124100201", "division", "old_name", "乙水村委会", 5},
+		{search.Query{Text: "乙水村委会", Within: "361124"}, "361124100201", "division", "old_name", "乙水村委会", 5},
+		{search.Query{Text: "乙水"}, "361124100201", "division", "old_name", "乙水村委会", 5},
+		{search.Query{Text: "丙林镇"}, "361124102000", "division", "old_name", "丙林镇", 4},
+		{search.Query{Text: "丙林"}, "361124102000", "division", "base", "", 4},
 	}
 	for _, tt := range tests {
 		if tt.q.Day == 0 {

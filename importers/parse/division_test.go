@@ -13,9 +13,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"fangyuan/internal/testenv"
 )
 
 func TestReadDivisionsReal(t *testing.T) {
+	divisionDir := testenv.DivisionData(t) // ../shared or the cache `make deps` fills
 	fsys := os.DirFS(divisionDir)
 	tests := []struct {
 		name      string
@@ -69,6 +72,7 @@ func TestReadDivisionsReal(t *testing.T) {
 // and private-use characters), so iconv -t GBK refuses them: the national
 // copy is GB18030 and the GBK copy is the Zhejiang extract.
 func TestReadDivisionsEncodings(t *testing.T) {
+	divisionDir := testenv.DivisionData(t) // ../shared or the cache `make deps` fills
 	wantAll, _, err := CollectDivisions(os.DirFS(divisionDir), ".", DivisionOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -351,6 +355,7 @@ func bareCSV(tb testing.TB, dir string) int {
 // target is 3 s; it is logged, not asserted, because shared CI machines
 // vary.
 func TestReadDivisionsNationalTiming(t *testing.T) {
+	divisionDir := testenv.DivisionData(t) // ../shared or the cache `make deps` fills
 	base := time.Now()
 	bareCSV(t, divisionDir)
 	baseline := time.Since(base)
@@ -385,6 +390,7 @@ func TestReadDivisionsNationalTiming(t *testing.T) {
 }
 
 func BenchmarkReadDivisions(b *testing.B) {
+	divisionDir := testenv.DivisionData(b) // ../shared or the cache `make deps` fills
 	gb := b.TempDir()
 	for _, name := range DivisionFiles() {
 		iconvFile(b, "UTF-8", "GB18030", filepath.Join(divisionDir, name), filepath.Join(gb, name))

