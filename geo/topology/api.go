@@ -1,23 +1,26 @@
 package topology
 
-import "errors"
-
-var errTODO = errors.New("topology: not implemented yet")
-
-// Derive returns the boundary lines between each pair of neighbouring units
-// (sorted by LeftCode, RightCode) and the gaps, overlaps and slivers between
-// them (as Check without parents). The error reports bad input: an empty or
-// duplicate code, a unit without polygons, a ring with fewer than 4 points,
-// a negative tolerance.
-func Derive(units []Unit, opt Options) ([]Line, []Finding, error) {
-	return nil, nil, errTODO
-}
+import "fmt"
 
 // Check returns the topology findings of units (one level) and, when parents
 // are given, of units against their parents (outside_parent, uncovered). A
 // unit's parent is Unit.Parent, or else the parent whose code is the longest
 // prefix of the unit's code; a unit with neither is checked against the union
-// of all parents.
+// of all parents. The error reports bad input, as for Derive.
 func Check(units, parents []Unit, opt Options) ([]Finding, error) {
-	return nil, errTODO
+	if opt.ToleranceM < 0 || !finite(opt.ToleranceM) {
+		return nil, fmt.Errorf("tolerance %v m: want a positive number of metres", opt.ToleranceM)
+	}
+	opt = opt.withDefaults()
+	p, err := prepare(units, "unit")
+	if err != nil {
+		return nil, err
+	}
+	var pp *prepared
+	if len(parents) > 0 {
+		if pp, err = prepare(parents, "parent"); err != nil {
+			return nil, err
+		}
+	}
+	return overlay(p, pp, opt), nil
 }

@@ -1,0 +1,793 @@
+package topology
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/paulmach/orb"
+	"github.com/tidwall/rtree"
+
+	"fangyuan/geo"
+)
+
+// The overlay: a planar arrangement of the rings of the units (layer 0) and
+// the parents (layer 1), its faces labelled with the units covering them.
+
+type edgeSrc struct {
+	src int32 // global ring index (units' rings, then parents' rings)
+	fwd bool  // the ring runs from the edge's u to its v
+}
+
+type arrangement struct {
+	nodes []orb.Point
+	eu    []int32 // edge e runs between nodes eu[e] < ev[e]
+	ev    []int32
+	srcs  [][]edgeSrc
+	out   [][]int32 // outgoing half-edges of each node, counter-clockwise
+	pos   []int32   // position of each half-edge in out[origin]
+}
+
+func (g *arrangement) origin(h int32) int32 {
+	if h&1 == 0 {
+		return g.eu[h>>1]
+	}
+	return g.ev[h>>1]
+}
+
+func (g *arrangement) dest(h int32) int32 { return g.origin(h ^ 1) }
+
+// next is the half-edge after h around the face on h's left.
+func (g *arrangement) next(h int32) int32 {
+	v := g.dest(h)
+	l := g.out[v]
+	i := g.pos[h^1] - 1
+	if i < 0 {
+		i += int32(len(l))
+	}
+	return l[i]
+}
+
+type oseg struct {
+	a, b orb.Point
+	src  int32
+}
+
+type splitPt struct {
+	t float64
+	p orb.Point
+}
+
+// build nodes the rings into an arrangement.
+func buildArrangement(rings [][]orb.Point) *arrangement {
+	var segs []oseg
+	var tr rtree.RTreeG[int32]
+	for ri, r := range rings {
+		for i := 0; i+1 < len(r); i++ {
+			a, b := r[i], r[i+1]
+			if a == b {
+				continue
+			}
+			tr.Insert([2]float64{math.Min(a[0], b[0]), math.Min(a[1], b[1])}, [2]float64{math.Max(a[0], b[0]), math.Max(a[1], b[1])}, int32(len(segs)))
+			segs = append(segs, oseg{a, b, int32(ri)})
+		}
+	}
+	splits := make([][]splitPt, len(segs))
+	add := func(s int32, p orb.Point) {
+		sg := segs[s]
+		splits[s] = append(splits[s], splitPt{param(sg.a, sg.b, p), p})
+	}
+	for i := range segs {
+		si := segs[i]
+		a, b := si.a, si.b
+		tr.Search([2]float64{math.Min(a[0], b[0]), math.Min(a[1], b[1])}, [2]float64{math.Max(a[0], b[0]), math.Max(a[1], b[1])}, func(_, _ [2]float64, j int32) bool {
+			if int(j) <= i {
+				return true
+			}
+			c, d := segs[j].a, segs[j].b
+			o1, o2 := orient(a, b, c), orient(a, b, d)
+			if o1 == o2 && o1 != 0 {
+				return true
+			}
+			o3, o4 := orient(c, d, a), orient(c, d, b)
+			if o3 == o4 && o3 != 0 {
+				return true
+			}
+			if o1 == 0 && o2 == 0 { // collinear
+				if between(a, b, c) {
+					add(int32(i), c)
+				}
+				if between(a, b, d) {
+					add(int32(i), d)
+				}
+				if between(c, d, a) {
+					add(j, a)
+				}
+				if between(c, d, b) {
+					add(j, b)
+				}
+				return true
+			}
+			if o1 == 0 || o2 == 0 || o3 == 0 || o4 == 0 {
+				if o1 == 0 && between(a, b, c) {
+					add(int32(i), c)
+				}
+				if o2 == 0 && between(a, b, d) {
+					add(int32(i), d)
+				}
+				if o3 == 0 && between(c, d, a) {
+					add(j, a)
+				}
+				if o4 == 0 && between(c, d, b) {
+					add(j, b)
+				}
+				return true
+			}
+			p := crossPoint(a, b, c, d)
+			add(int32(i), p)
+			add(j, p)
+			return true
+		})
+	}
+
+	g := &arrangement{}
+	nodeOf := map[orb.Point]int32{}
+	node := func(p orb.Point) int32 {
+		if n, ok := nodeOf[p]; ok {
+			return n
+		}
+		n := int32(len(g.nodes))
+		nodeOf[p] = n
+		g.nodes = append(g.nodes, p)
+		return n
+	}
+	edgeOf := map[[2]int32]int32{}
+	var pts []orb.Point
+	for s, sg := range segs {
+		sp := splits[s]
+		sort.Slice(sp, func(i, j int) bool { return sp[i].t < sp[j].t })
+		pts = append(pts[:0], sg.a)
+		for _, q := range sp {
+			if q.p != pts[len(pts)-1] && q.p != sg.b {
+				pts = append(pts, q.p)
+			}
+		}
+		pts = append(pts, sg.b)
+		for k := 0; k+1 < len(pts); k++ {
+			u, v := node(pts[k]), node(pts[k+1])
+			if u == v {
+				continue
+			}
+			fwd := true
+			if u > v {
+				u, v, fwd = v, u, false
+			}
+			e, ok := edgeOf[[2]int32{u, v}]
+			if !ok {
+				e = int32(len(g.eu))
+				edgeOf[[2]int32{u, v}] = e
+				g.eu = append(g.eu, u)
+				g.ev = append(g.ev, v)
+				g.srcs = append(g.srcs, nil)
+			}
+			g.srcs[e] = append(g.srcs[e], edgeSrc{sg.src, fwd})
+		}
+	}
+	// rotation system
+	g.out = make([][]int32, len(g.nodes))
+	for e := range g.eu {
+		g.out[g.eu[e]] = append(g.out[g.eu[e]], int32(2*e))
+		g.out[g.ev[e]] = append(g.out[g.ev[e]], int32(2*e+1))
+	}
+	g.pos = make([]int32, 2*len(g.eu))
+	for n, l := range g.out {
+		o := g.nodes[n]
+		ang := make([]float64, len(l))
+		for i, h := range l {
+			d := g.nodes[g.dest(h)]
+			ang[i] = math.Atan2(d[1]-o[1], d[0]-o[0])
+		}
+		sort.Sort(byAngle{l, ang})
+		for i, h := range l {
+			g.pos[h] = int32(i)
+		}
+	}
+	return g
+}
+
+type byAngle struct {
+	h   []int32
+	ang []float64
+}
+
+func (s byAngle) Len() int { return len(s.h) }
+func (s byAngle) Less(i, j int) bool {
+	if s.ang[i] != s.ang[j] {
+		return s.ang[i] < s.ang[j]
+	}
+	return s.h[i] < s.h[j]
+}
+func (s byAngle) Swap(i, j int) {
+	s.h[i], s.h[j] = s.h[j], s.h[i]
+	s.ang[i], s.ang[j] = s.ang[j], s.ang[i]
+}
+
+// layerUnit is a unit of one layer: 0 units, 1 parents.
+type layerUnit struct {
+	layer int
+	unit  int
+}
+
+// overlay computes the findings of units (and of units against parents, when
+// parents is not nil).
+func overlay(units, parents *prepared, opt Options) []Finding {
+	var rings [][]orb.Point
+	var ringUnit []layerUnit
+	for _, r := range units.rings {
+		rings = append(rings, r.pts)
+		ringUnit = append(ringUnit, layerUnit{0, r.unit})
+	}
+	nlayers := 1
+	if parents != nil {
+		nlayers = 2
+		for _, r := range parents.rings {
+			rings = append(rings, r.pts)
+			ringUnit = append(ringUnit, layerUnit{1, r.unit})
+		}
+	}
+	if len(rings) == 0 {
+		return nil
+	}
+	g := buildArrangement(rings)
+	nh := int32(2 * len(g.eu))
+
+	// cycles
+	cycleOf := make([]int32, nh)
+	for i := range cycleOf {
+		cycleOf[i] = -1
+	}
+	var cycStart []int32
+	var cycArea []float64
+	for h := int32(0); h < nh; h++ {
+		if cycleOf[h] >= 0 {
+			continue
+		}
+		c := int32(len(cycStart))
+		o := g.nodes[g.origin(h)]
+		var a float64
+		for x := h; cycleOf[x] < 0; x = g.next(x) {
+			cycleOf[x] = c
+			p, q := g.nodes[g.origin(x)], g.nodes[g.dest(x)]
+			a += (p[0]-o[0])*(q[1]-o[1]) - (q[0]-o[0])*(p[1]-o[1])
+		}
+		cycStart = append(cycStart, h)
+		cycArea = append(cycArea, a/2)
+	}
+	ncyc := len(cycStart)
+	cycleHalfEdges := func(c int32, fn func(h int32)) {
+		h0 := cycStart[c]
+		for x := h0; ; {
+			fn(x)
+			if x = g.next(x); x == h0 {
+				break
+			}
+		}
+	}
+	cycleRing := func(c int32) orb.Ring {
+		var r orb.Ring
+		cycleHalfEdges(c, func(h int32) { r = append(r, g.nodes[g.origin(h)]) })
+		return append(r, r[0])
+	}
+
+	// connected components; the outer cycle of each is its most negative
+	comp := newUF(len(g.nodes))
+	for e := range g.eu {
+		comp.union(int(g.eu[e]), int(g.ev[e]))
+	}
+	outerOf := map[int]int32{}
+	for c := 0; c < ncyc; c++ {
+		k := comp.find(int(g.origin(cycStart[c])))
+		if o, ok := outerOf[k]; !ok || cycArea[c] < cycArea[o] {
+			outerOf[k] = int32(c)
+		}
+	}
+	isOuter := make([]bool, ncyc)
+	for _, c := range outerOf {
+		isOuter[c] = true
+	}
+	isFace := func(c int32) bool { return !isOuter[c] && cycArea[c] > 0 }
+
+	// enclosing face of each component's outer cycle (-1: the unbounded face)
+	enclosing := make([]int32, ncyc)
+	for i := range enclosing {
+		enclosing[i] = -1
+	}
+	holes := map[int32][]int32{}
+	if len(outerOf) > 1 {
+		var ft rtree.RTreeG[int32]
+		bounds := make([]orb.Bound, ncyc)
+		for c := int32(0); c < int32(ncyc); c++ {
+			if isFace(c) {
+				b := orb.MultiPoint(cycleRing(c)).Bound()
+				bounds[c] = b
+				ft.Insert(b.Min, b.Max, c)
+			}
+		}
+		keys := make([]int, 0, len(outerOf))
+		for k := range outerOf {
+			keys = append(keys, k)
+		}
+		sort.Ints(keys)
+		for _, k := range keys {
+			oc := outerOf[k]
+			q := g.nodes[g.origin(cycStart[oc])]
+			best, bestA := int32(-1), math.Inf(1)
+			ft.Search(q, q, func(_, _ [2]float64, f int32) bool {
+				if comp.find(int(g.origin(cycStart[f]))) == k || cycArea[f] >= bestA {
+					return true
+				}
+				if pointInRings(q, [][]orb.Point{cycleRing(f)}) {
+					best, bestA = f, cycArea[f]
+				}
+				return true
+			})
+			enclosing[oc] = best
+			if best >= 0 {
+				holes[best] = append(holes[best], oc)
+			}
+		}
+	}
+	// the face across h: the face of its twin, or for a twin on a
+	// component's outer cycle the face that encloses the component
+	across := func(h int32) int32 {
+		c := cycleOf[h^1]
+		if isOuter[c] {
+			return enclosing[c]
+		}
+		if !isFace(c) {
+			return -2 // a degenerate cycle
+		}
+		return c
+	}
+
+	// unit indexes for point-in-polygon tests
+	layers := []*prepared{units, parents}
+	unitRings := make([][][][]orb.Point, nlayers)
+	var ut rtree.RTreeG[layerUnit]
+	for l := 0; l < nlayers; l++ {
+		p := layers[l]
+		unitRings[l] = make([][][]orb.Point, len(p.units))
+		for _, r := range p.rings {
+			unitRings[l][r.unit] = append(unitRings[l][r.unit], r.pts)
+		}
+		for u, rs := range unitRings[l] {
+			if len(rs) == 0 {
+				continue
+			}
+			var b orb.Bound
+			for i, r := range rs {
+				rb := orb.MultiPoint(r).Bound()
+				if i == 0 {
+					b = rb
+				} else {
+					b = b.Union(rb)
+				}
+			}
+			ut.Insert(b.Min, b.Max, layerUnit{l, u})
+		}
+	}
+
+	// labels of the faces
+	type label struct{ in [2][]int }
+	labels := make([]label, ncyc)
+	var faces []int32
+	for c := int32(0); c < int32(ncyc); c++ {
+		if !isFace(c) {
+			continue
+		}
+		faces = append(faces, c)
+		var inside, outside []layerUnit
+		var sample orb.Point
+		var b orb.Bound
+		first := true
+		cycleHalfEdges(c, func(h int32) {
+			p, q := g.nodes[g.origin(h)], g.nodes[g.dest(h)]
+			if first {
+				sample = orb.Point{(p[0] + q[0]) / 2, (p[1] + q[1]) / 2}
+				b = orb.Bound{Min: p, Max: p}
+				first = false
+			}
+			b = b.Extend(q)
+			dirFwd := h&1 == 0
+			for _, s := range g.srcs[h>>1] {
+				lu := ringUnit[s.src]
+				if s.fwd == dirFwd {
+					inside = appendLU(inside, lu)
+				} else {
+					outside = appendLU(outside, lu)
+				}
+			}
+		})
+		var lab label
+		for _, lu := range inside {
+			lab.in[lu.layer] = append(lab.in[lu.layer], lu.unit)
+		}
+		ut.Search(b.Min, b.Max, func(min, max [2]float64, lu layerUnit) bool {
+			if min[0] > b.Min[0] || min[1] > b.Min[1] || max[0] < b.Max[0] || max[1] < b.Max[1] {
+				return true // the unit cannot contain the face
+			}
+			if hasLU(inside, lu) || hasLU(outside, lu) {
+				return true
+			}
+			if pointInRings(sample, unitRings[lu.layer][lu.unit]) {
+				lab.in[lu.layer] = append(lab.in[lu.layer], lu.unit)
+			}
+			return true
+		})
+		sort.Ints(lab.in[0])
+		sort.Ints(lab.in[1])
+		labels[c] = lab
+	}
+
+	// parent of each unit
+	parentOf := make([]int, len(units.units))
+	if parents != nil {
+		byCode := map[string]int{}
+		for i, u := range parents.units {
+			byCode[u.Code] = i
+		}
+		for i, u := range units.units {
+			parentOf[i] = -1
+			if u.Parent != "" {
+				if p, ok := byCode[u.Parent]; ok {
+					parentOf[i] = p
+				}
+				continue
+			}
+			best := 0
+			for j, pu := range parents.units {
+				if len(pu.Code) > best && len(pu.Code) < len(u.Code) && strings.HasPrefix(u.Code, pu.Code) {
+					parentOf[i], best = j, len(pu.Code)
+				}
+			}
+		}
+	}
+
+	// void faces (no unit) joined into regions; a region that reaches the
+	// unbounded face is outside the units' union, any other is a gap
+	voidUF := newUF(ncyc)
+	exterior := make([]bool, ncyc)
+	for _, f := range faces {
+		if len(labels[f].in[0]) > 0 {
+			continue
+		}
+		cycleHalfEdges(f, func(h int32) {
+			g2 := across(h)
+			if g2 == -1 {
+				exterior[f] = true
+			} else if g2 >= 0 && len(labels[g2].in[0]) == 0 {
+				voidUF.union(int(f), int(g2))
+			}
+		})
+	}
+	for _, f := range faces {
+		if exterior[f] {
+			exterior[voidUF.find(int(f))] = true
+		}
+	}
+
+	// finding keys of each face
+	uCode := func(i int) string { return units.units[i].Code }
+	pCode := func(i int) string { return parents.units[i].Code }
+	keyID := map[string]int{}
+	var keyNames []string
+	kid := func(k string) int {
+		if id, ok := keyID[k]; ok {
+			return id
+		}
+		keyID[k] = len(keyNames)
+		keyNames = append(keyNames, k)
+		return len(keyNames) - 1
+	}
+	faceKeys := make([][]int, ncyc)
+	for _, f := range faces {
+		lab := labels[f]
+		var ks []int
+		in0 := lab.in[0]
+		switch {
+		case len(in0) >= 2:
+			codes := make([]string, len(in0))
+			for i, u := range in0 {
+				codes[i] = uCode(u)
+			}
+			ks = append(ks, kid(KindOverlap+"|"+strings.Join(sortedCodes(codes), ",")))
+		case len(in0) == 0:
+			if r := voidUF.find(int(f)); !exterior[r] {
+				ks = append(ks, kid(KindGap+"|#"+itoa(r)))
+			} else if parents != nil {
+				for _, p := range lab.in[1] {
+					ks = append(ks, kid(KindUncovered+"|"+pCode(p)))
+				}
+			}
+		}
+		if parents != nil {
+			for _, c := range in0 {
+				pc := parentOf[c]
+				switch {
+				case pc >= 0 && !containsInt(lab.in[1], pc):
+					ks = append(ks, kid(KindOutsideParent+"|"+uCode(c)+","+pCode(pc)))
+				case pc < 0 && len(lab.in[1]) == 0:
+					ks = append(ks, kid(KindOutsideParent+"|"+uCode(c)))
+				}
+			}
+			if len(in0) > 0 {
+				for _, p := range lab.in[1] {
+					covered := false
+					for _, c := range in0 {
+						if parentOf[c] == p || parentOf[c] < 0 {
+							covered = true
+						}
+					}
+					if !covered {
+						ks = append(ks, kid(KindUncovered+"|"+pCode(p)))
+					}
+				}
+			}
+		}
+		faceKeys[f] = ks
+	}
+
+	// merge adjacent faces with the same key
+	type fk struct {
+		f int32
+		k int
+	}
+	fkID := map[fk]int{}
+	var fks []fk
+	for _, f := range faces {
+		for _, k := range faceKeys[f] {
+			fkID[fk{f, k}] = len(fks)
+			fks = append(fks, fk{f, k})
+		}
+	}
+	merge := newUF(len(fks))
+	for _, f := range faces {
+		if len(faceKeys[f]) == 0 {
+			continue
+		}
+		cycleHalfEdges(f, func(h int32) {
+			g2 := across(h)
+			if g2 < 0 || g2 == f {
+				return
+			}
+			for _, k := range faceKeys[f] {
+				if j, ok := fkID[fk{g2, k}]; ok {
+					merge.union(fkID[fk{f, k}], j)
+				}
+			}
+		})
+	}
+	groups := map[int][]int32{}
+	var roots []int
+	for i, x := range fks {
+		r := merge.find(i)
+		if _, ok := groups[r]; !ok {
+			roots = append(roots, r)
+		}
+		groups[r] = append(groups[r], x.f)
+	}
+
+	facePolygon := func(f int32) orb.Polygon {
+		poly := orb.Polygon{cycleRing(f)}
+		for _, hc := range holes[f] {
+			poly = append(poly, cycleRing(hc))
+		}
+		return poly
+	}
+	var findings []Finding
+	for _, r := range roots {
+		fs := groups[r]
+		key := keyNames[fks[r].k]
+		kind, rest, _ := strings.Cut(key, "|")
+		in := map[int32]bool{}
+		for _, f := range fs {
+			in[f] = true
+		}
+		var area, perim float64
+		var boundary []int32
+		neighbours := map[string]bool{}
+		for _, f := range fs {
+			area += geo.Area(facePolygon(f))
+			cycleHalfEdges(f, func(h int32) {
+				if in[across(h)] {
+					return
+				}
+				boundary = append(boundary, h)
+				perim += geo.Distance(g.nodes[g.origin(h)], g.nodes[g.dest(h)])
+				for _, s := range g.srcs[h>>1] {
+					if lu := ringUnit[s.src]; lu.layer == 0 {
+						neighbours[uCode(lu.unit)] = true
+					}
+				}
+			})
+			for _, hc := range holes[f] {
+				cycleHalfEdges(hc, func(h int32) {
+					perim += geo.Distance(g.nodes[g.origin(h)], g.nodes[g.dest(h)])
+				})
+			}
+		}
+		if opt.MinAreaM2 >= 0 && area < opt.MinAreaM2 {
+			continue
+		}
+		var codes []string
+		if kind == KindGap {
+			for c := range neighbours {
+				codes = append(codes, c)
+			}
+			codes = sortedCodes(codes)
+		} else {
+			codes = strings.Split(rest, ",")
+		}
+		fd := Finding{Kind: kind, Codes: codes, AreaM2: area}
+		if perim > 0 {
+			fd.WidthM = 2 * area / perim
+		}
+		if (kind == KindGap || kind == KindOverlap) && fd.WidthM < opt.ToleranceM {
+			fd.Kind, fd.Of = KindSliver, kind
+		}
+		if len(fs) == 1 {
+			fd.Geom = facePolygon(fs[0])
+		} else {
+			fd.Geom = dissolve(g, boundary, func(h int32) bool { return !in[across(h)] && in[cycleOf[h]] }, fs, holes, cycleRing)
+		}
+		findings = append(findings, fd)
+	}
+	sortFindings(findings)
+	return findings
+}
+
+// dissolve traces the outline of a group of faces from its boundary
+// half-edges and returns it as a Polygon or MultiPolygon.
+func dissolve(g *arrangement, boundary []int32, isBoundary func(int32) bool, faces []int32, holes map[int32][]int32, cycleRing func(int32) orb.Ring) orb.Geometry {
+	seen := map[int32]bool{}
+	var outers, inners []orb.Ring
+	for _, h0 := range boundary {
+		if seen[h0] {
+			continue
+		}
+		var r orb.Ring
+		h := h0
+		for steps := 0; !seen[h] && steps < len(boundary)+1; steps++ {
+			seen[h] = true
+			r = append(r, g.nodes[g.origin(h)])
+			v := g.dest(h)
+			l := g.out[v]
+			i := int(g.pos[h^1])
+			next := int32(-1)
+			for k := 1; k <= len(l); k++ {
+				c := l[((i-k)%len(l)+len(l))%len(l)]
+				if isBoundary(c) {
+					next = c
+					break
+				}
+			}
+			if next < 0 {
+				break
+			}
+			h = next
+		}
+		if len(r) < 3 {
+			continue
+		}
+		r = append(r, r[0])
+		if signedArea(r) > 0 {
+			outers = append(outers, r)
+		} else {
+			inners = append(inners, r)
+		}
+	}
+	for _, f := range faces {
+		for _, hc := range holes[f] {
+			inners = append(inners, cycleRing(hc))
+		}
+	}
+	sort.Slice(outers, func(i, j int) bool { return signedArea(outers[i]) > signedArea(outers[j]) })
+	polys := make([]orb.Polygon, len(outers))
+	for i, o := range outers {
+		polys[i] = orb.Polygon{o}
+	}
+	for _, h := range inners {
+		q := orb.Point{(h[0][0] + h[1][0]) / 2, (h[0][1] + h[1][1]) / 2}
+		best, bestA := -1, math.Inf(1)
+		for i, o := range outers {
+			if a := signedArea(o); a < bestA && pointInRings(q, [][]orb.Point{o}) {
+				best, bestA = i, a
+			}
+		}
+		if best >= 0 {
+			polys[best] = append(polys[best], h)
+		}
+	}
+	if len(polys) == 1 {
+		return polys[0]
+	}
+	return orb.MultiPolygon(polys)
+}
+
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		if ca, cb := strings.Join(a.Codes, ","), strings.Join(b.Codes, ","); ca != cb {
+			return ca < cb
+		}
+		if a.AreaM2 != b.AreaM2 {
+			return a.AreaM2 > b.AreaM2
+		}
+		pa, pb := firstPoint(a.Geom), firstPoint(b.Geom)
+		return lessPoint(pa, pb)
+	})
+}
+
+func firstPoint(g orb.Geometry) orb.Point {
+	switch g := g.(type) {
+	case orb.Polygon:
+		return g[0][0]
+	case orb.MultiPolygon:
+		return g[0][0][0]
+	}
+	return orb.Point{}
+}
+
+func appendLU(s []layerUnit, v layerUnit) []layerUnit {
+	if hasLU(s, v) {
+		return s
+	}
+	return append(s, v)
+}
+
+func hasLU(s []layerUnit, v layerUnit) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func itoa(i int) string {
+	return strconv.Itoa(i)
+}
+
+type uf struct{ p []int }
+
+func newUF(n int) *uf {
+	u := &uf{make([]int, n)}
+	for i := range u.p {
+		u.p[i] = i
+	}
+	return u
+}
+
+func (u *uf) find(x int) int {
+	for u.p[x] != x {
+		u.p[x] = u.p[u.p[x]]
+		x = u.p[x]
+	}
+	return x
+}
+
+func (u *uf) union(a, b int) {
+	a, b = u.find(a), u.find(b)
+	if a == b {
+		return
+	}
+	if a < b {
+		u.p[b] = a
+	} else {
+		u.p[a] = b
+	}
+}
