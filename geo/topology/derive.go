@@ -18,7 +18,7 @@ type ownRun struct {
 	lo, hi float64
 	owner  int
 	// zlo, zhi: the hull of the parameters where owner's boundary
-	// coincides with the segment (within 1 mm); zlo > zhi: nowhere
+	// coincides with the segment (within 1 µm); zlo > zhi: nowhere
 	zlo, zhi float64
 }
 
@@ -122,9 +122,10 @@ func deriveLines(p *prepared, opt Options) []Line {
 						if c.unit != owner {
 							continue
 						}
-						if zl, zh, ok := capsuleInterval(P, Q, c.a, c.b, 1e-3); ok {
+						if zl, zh, ok := capsuleInterval(P, Q, c.a, c.b, 1e-6); ok {
 							zl, zh = math.Max(zl, lo), math.Min(zh, hi)
-							if zl < zh {
+							// a stretch, not the crossing of two edges
+							if (zh-zl)*math.Hypot(Q[0]-P[0], Q[1]-P[1]) >= minCoincidentM {
 								zlo, zhi = math.Min(zlo, zl), math.Max(zhi, zh)
 							}
 						}
@@ -193,124 +194,188 @@ func deriveLines(p *prepared, opt Options) []Line {
 			}
 			runs[i] = out
 		}
-		// Walk the ring and cut it into runs of one owner (the runs of
-		// consecutive segments cover the ring without gaps).
-		type span struct {
-			s0    int
-			u0    float64
-			s1    int
-			u1    float64
-			owner int
-		}
-		var spans []span
+		// Walk the ring and cut it into stretches of one owner. Positions
+		// along the ring are segment index + parameter; cut k starts the
+		// stretch of owner[k], which ends at cut k+1 (the last at cut 0 +
+		// nseg).
+		var cuts []float64
+		var owners []int
 		for i := 0; i < nseg; i++ {
 			for _, run := range runs[i] {
-				if n := len(spans); n > 0 && spans[n-1].owner == run.owner {
-					spans[n-1].s1, spans[n-1].u1 = i, run.hi
+				if n := len(owners); n > 0 && owners[n-1] == run.owner {
 					continue
 				}
-				spans = append(spans, span{i, run.lo, i, run.hi, run.owner})
+				cuts = append(cuts, float64(i)+run.lo)
+				owners = append(owners, run.owner)
 			}
 		}
-		if n := len(spans); n > 1 && spans[0].owner == spans[n-1].owner {
-			spans[0].s0, spans[0].u0 = spans[n-1].s0, spans[n-1].u0
-			spans = spans[:n-1]
+		if n := len(owners); n > 1 && owners[0] == owners[n-1] {
+			cuts[0] = cuts[n-1] - float64(nseg)
+			cuts, owners = cuts[:n-1], owners[:n-1]
 		}
-		at := func(i int, u float64) orb.Point {
-			a, b := r.pts[i], r.pts[i+1]
-			if u <= 0 {
-				return a
-			}
-			if u >= 1 {
-				return b
-			}
-			return orb.Point{a[0] + u*(b[0]-a[0]), a[1] + u*(b[1]-a[1])}
+		n := len(cuts)
+		var cutAt func(k int) float64
+		cutAt = func(k int) float64 { // cut k for any k, unwrapped
+			q := ((k % n) + n) % n
+			return cuts[q] + float64((k-q)/n*nseg)
 		}
-		// A stretch that leads into a divergence (no neighbour within the
-		// tolerance: a wide gap or overlap, or the outer edge) stops at its
-		// last vertex: a partial segment is shared only up to a junction
-		// with another neighbour, as a vertex-snapping comparison would
-		// have it.
-		const eps = 1e-9
-		// coincident returns the stretch of segment s near parameter u
-		// where owner's boundary coincides with it (collinear edges, which
-		// a comparison of linework keeps)
-		coincident := func(s int, u float64, owner int) (lo, hi float64, ok bool) {
+		segOf := func(pos float64) (int, float64) {
+			s := math.Floor(pos)
+			return ((int(s) % nseg) + nseg) % nseg, pos - s
+		}
+		// coincident returns the stretch of the segment at pos where owner's
+		// boundary coincides with it (collinear edges, which a comparison
+		// of linework keeps)
+		coincident := func(pos float64, owner int) (lo, hi float64, ok bool) {
+			s, u := segOf(pos)
+			base := pos - u
 			for _, run := range runs[s] {
 				if run.owner == owner && run.lo <= u+eps && u-eps <= run.hi && run.zlo < run.zhi {
-					return run.zlo, run.zhi, true
+					return base + run.zlo, base + run.zhi, true
 				}
 			}
 			return 0, 0, false
 		}
-		for k := range spans {
-			if len(spans) < 2 || spans[k].owner < 0 {
-				continue
+		// metres between positions lo < hi
+		stretch := func(lo, hi float64) float64 {
+			var m float64
+			for p := lo; p < hi-eps; {
+				s, u := segOf(p)
+				end := math.Min(hi, p-u+1)
+				P, Q := xs[s], xs[s+1]
+				m += (end - p) * math.Hypot(Q[0]-P[0], Q[1]-P[1])
+				p = end
 			}
-			sp := &spans[k]
-			prev, next := spans[(k+len(spans)-1)%len(spans)], spans[(k+1)%len(spans)]
-			// positions along the ring: segment index + parameter
-			p0, p1 := float64(sp.s0)+sp.u0, float64(sp.s1)+sp.u1
-			span := p1 - p0
-			if span <= 0 {
-				span += float64(nseg)
+			return m
+		}
+		// A short stretch between two of the same owner (the noise of
+		// nearest-neighbour assignment at a junction) joins them.
+		for changed := true; changed && n > 2; {
+			changed = false
+			for k := 0; k < n && n > 2; k++ {
+				prev, next := owners[(k+n-1)%n], owners[(k+1)%n]
+				if prev != next || prev == owners[k] || stretch(cutAt(k), cutAt(k+1)) >= tol/2 {
+					continue
+				}
+				owners[k] = prev
+				// drop the cuts that no longer separate owners
+				var c2 []float64
+				var o2 []int
+				for q := 0; q < n; q++ {
+					if owners[q] != owners[(q+n-1)%n] {
+						c2 = append(c2, cutAt(q))
+						o2 = append(o2, owners[q])
+					}
+				}
+				if len(o2) == 0 { // one owner all round
+					c2, o2 = []float64{0}, []int{prev}
+				}
+				cuts, owners, n = c2, o2, len(o2)
+				changed = true
+				break
 			}
-			var cut0, cut1 float64
-			if prev.owner < 0 && sp.u0 > eps && sp.u0 < 1-eps {
-				if zl, _, ok := coincident(sp.s0, sp.u0, sp.owner); ok {
-					cut0 = zl - sp.u0
+		}
+		if n > 1 {
+			// A stretch that leads into a divergence (no neighbour within
+			// the tolerance: a wide gap or overlap, or the outer edge)
+			// stops at its last vertex: a partial segment is shared only up
+			// to a junction with another neighbour, as a vertex-snapping
+			// comparison would have it.
+			// (repeated: a stretch that vanishes exposes its neighbours)
+			for changed, pass := true, 0; changed && pass < n; pass++ {
+				changed = false
+				for k := 0; k < n; k++ {
+					if owners[k] < 0 {
+						continue
+					}
+					lo, hi := cutAt(k), cutAt(k+1)
+					if owners[(k+n-1)%n] < 0 && !isInt(lo) {
+						if zl, _, ok := coincident(lo, owners[k]); ok {
+							lo = math.Max(lo, zl)
+						} else {
+							lo = math.Ceil(lo)
+						}
+					}
+					if owners[(k+1)%n] < 0 && !isInt(hi) {
+						if _, zh, ok := coincident(hi-eps, owners[k]); ok {
+							hi = math.Min(hi, zh)
+						} else {
+							hi = math.Floor(hi)
+						}
+					}
+					if hi <= lo {
+						owners[k] = -1 // the stretch vanishes into its unowned neighbours
+						changed = true
+						continue
+					}
+					if lo != cutAt(k) || hi != cutAt(k+1) {
+						changed = true
+					}
+					cuts[k] = lo
+					if k+1 < n {
+						cuts[k+1] = hi
+					} else {
+						cuts[0] = hi - float64(nseg)
+					}
+				}
+			}
+			// Where one neighbour gives way to another (a junction) within
+			// the tolerance of a vertex, the lines meet at that vertex: the
+			// other polygons' junction vertex snaps to it.
+			for k := 0; k < n; k++ {
+				prev, cur := owners[(k+n-1)%n], owners[k]
+				c := cutAt(k)
+				if prev < 0 || cur < 0 || prev == cur || isInt(c) {
+					continue
+				}
+				s, u := segOf(c)
+				P, Q := xs[s], xs[s+1]
+				l := math.Hypot(Q[0]-P[0], Q[1]-P[1])
+				v := math.Floor(c)
+				if 1-u < u {
+					v = math.Ceil(c)
+				}
+				if math.Abs(v-c)*l > tol || v <= cutAt(k-1)+eps || v >= cutAt(k+1)-eps {
+					continue
+				}
+				if k == 0 {
+					cuts[0] = v
 				} else {
-					cut0 = 1 - sp.u0
-				}
-			}
-			if next.owner < 0 && sp.u1 > eps && sp.u1 < 1-eps {
-				if _, zh, ok := coincident(sp.s1, sp.u1, sp.owner); ok {
-					cut1 = sp.u1 - zh
-				} else {
-					cut1 = sp.u1
-				}
-			}
-			if cut0+cut1 >= span-eps {
-				sp.owner = -1
-				continue
-			}
-			if cut0 > 0 {
-				np := math.Mod(p0+cut0, float64(nseg))
-				sp.s0 = int(math.Floor(np + eps))
-				sp.u0 = math.Max(0, np-float64(sp.s0))
-				sp.s0 %= nseg
-			}
-			if cut1 > 0 {
-				np := math.Mod(p1-cut1+float64(nseg), float64(nseg))
-				s := int(math.Ceil(np-eps)) - 1 // an end on a vertex is the end of the segment before it
-				if s < 0 {
-					s += nseg
-				}
-				sp.s1, sp.u1 = s, math.Min(1, np-float64(s))
-				if np < float64(s) {
-					sp.u1 = np + float64(nseg) - float64(s)
+					cuts[k] = v
 				}
 			}
 		}
-		for _, sp := range spans {
-			if sp.owner < 0 {
+		at := func(pos float64) orb.Point {
+			s, u := segOf(pos)
+			a, b := r.pts[s], r.pts[s+1]
+			if u <= 0 {
+				return a
+			}
+			return orb.Point{a[0] + u*(b[0]-a[0]), a[1] + u*(b[1]-a[1])}
+		}
+		for k := 0; k < n; k++ {
+			if owners[k] < 0 {
 				continue
 			}
-			ls := orb.LineString{at(sp.s0, sp.u0)}
+			lo, hi := cutAt(k), cutAt(k+1)
+			if n == 1 {
+				lo, hi = 0, float64(nseg)
+			}
+			if hi-lo <= eps {
+				continue
+			}
+			ls := orb.LineString{at(lo)}
 			push := func(q orb.Point) {
 				if ls[len(ls)-1] != q {
 					ls = append(ls, q)
 				}
 			}
-			for k, steps := sp.s0, 0; steps <= nseg; k, steps = (k+1)%nseg, steps+1 {
-				if k == sp.s1 && !(steps == 0 && sp.s0 == sp.s1 && sp.u0 > sp.u1) {
-					break
-				}
-				push(r.pts[k+1])
+			for v := math.Floor(lo) + 1; v < hi; v++ {
+				push(at(v))
 			}
-			push(at(sp.s1, sp.u1))
+			push(at(hi))
 			if len(ls) >= 2 {
-				key := pieceKey{r.unit, sp.owner}
+				key := pieceKey{r.unit, owners[k]}
 				pieces[key] = append(pieces[key], ls)
 			}
 		}
@@ -372,6 +437,14 @@ func deriveLines(p *prepared, opt Options) []Line {
 	})
 	return lines
 }
+
+const eps = 1e-9
+
+// minCoincidentM is the shortest stretch of two collinear edges that counts
+// as coincident (a crossing of two edges is coincident over micrometres).
+const minCoincidentM = 0.5
+
+func isInt(x float64) bool { return math.Abs(x-math.Round(x)) <= eps }
 
 func lessPoint(a, b orb.Point) bool {
 	if a[0] != b[0] {

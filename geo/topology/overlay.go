@@ -49,9 +49,11 @@ func (g *arrangement) next(h int32) int32 {
 	return l[i]
 }
 
+// oseg is a segment of one or more rings, a before b (lexicographically);
+// fwd of a source: the ring runs from a to b.
 type oseg struct {
 	a, b orb.Point
-	src  int32
+	srcs []edgeSrc
 }
 
 type splitPt struct {
@@ -61,7 +63,10 @@ type splitPt struct {
 
 // build nodes the rings into an arrangement.
 func buildArrangement(rings [][]orb.Point) *arrangement {
+	// Coincident segments of different rings (the shared edges of an exact
+	// tiling) become one segment, so that a crossing with them is one node.
 	var segs []oseg
+	segOf := map[[2]orb.Point]int32{}
 	var tr rtree.RTreeG[int32]
 	for ri, r := range rings {
 		for i := 0; i+1 < len(r); i++ {
@@ -69,8 +74,17 @@ func buildArrangement(rings [][]orb.Point) *arrangement {
 			if a == b {
 				continue
 			}
+			fwd := true
+			if lessPoint(b, a) {
+				a, b, fwd = b, a, false
+			}
+			if s, ok := segOf[[2]orb.Point{a, b}]; ok {
+				segs[s].srcs = append(segs[s].srcs, edgeSrc{int32(ri), fwd})
+				continue
+			}
+			segOf[[2]orb.Point{a, b}] = int32(len(segs))
 			tr.Insert([2]float64{math.Min(a[0], b[0]), math.Min(a[1], b[1])}, [2]float64{math.Max(a[0], b[0]), math.Max(a[1], b[1])}, int32(len(segs)))
-			segs = append(segs, oseg{a, b, int32(ri)})
+			segs = append(segs, oseg{a, b, []edgeSrc{{int32(ri), fwd}}})
 		}
 	}
 	splits := make([][]splitPt, len(segs))
@@ -124,7 +138,12 @@ func buildArrangement(rings [][]orb.Point) *arrangement {
 				}
 				return true
 			}
-			p := crossPoint(a, b, c, d)
+			var p orb.Point
+			if lessPoint(a, c) { // the same two segments always give the same point
+				p = crossPoint(a, b, c, d)
+			} else {
+				p = crossPoint(c, d, a, b)
+			}
 			add(int32(i), p)
 			add(j, p)
 			return true
@@ -159,7 +178,7 @@ func buildArrangement(rings [][]orb.Point) *arrangement {
 			if u == v {
 				continue
 			}
-			fwd := true
+			fwd := true // the edge runs a→b
 			if u > v {
 				u, v, fwd = v, u, false
 			}
@@ -171,7 +190,9 @@ func buildArrangement(rings [][]orb.Point) *arrangement {
 				g.ev = append(g.ev, v)
 				g.srcs = append(g.srcs, nil)
 			}
-			g.srcs[e] = append(g.srcs[e], edgeSrc{sg.src, fwd})
+			for _, s := range sg.srcs {
+				g.srcs[e] = append(g.srcs[e], edgeSrc{s.src, s.fwd == fwd})
+			}
 		}
 	}
 	// rotation system
@@ -617,9 +638,6 @@ func overlay(units, parents *prepared, opt Options) []Finding {
 				})
 			}
 		}
-		if opt.MinAreaM2 >= 0 && area < opt.MinAreaM2 {
-			continue
-		}
 		var codes []string
 		if kind == KindGap {
 			for c := range neighbours {
@@ -633,8 +651,14 @@ func overlay(units, parents *prepared, opt Options) []Finding {
 		if perim > 0 {
 			fd.WidthM = 2 * area / perim
 		}
-		if (kind == KindGap || kind == KindOverlap) && fd.WidthM < opt.ToleranceM {
+		if fd.WidthM < opt.ToleranceM {
 			fd.Kind, fd.Of = KindSliver, kind
+			if opt.MinSliverM2 >= 0 && area < opt.MinSliverM2 {
+				continue
+			}
+		}
+		if opt.MinAreaM2 >= 0 && area < opt.MinAreaM2 {
+			continue
 		}
 		if len(fs) == 1 {
 			fd.Geom = facePolygon(fs[0])

@@ -40,17 +40,18 @@
 //   - overlap: covered by two or more units (Codes: those units);
 //   - gap: covered by no unit and enclosed by units (a hole in their union;
 //     Codes: the units around it);
-//   - sliver: a gap or overlap piece thinner than the tolerance (mean width
-//     2·area/perimeter below ToleranceM); Of says which of the two it is.
-//     Slivers are what snapping absorbs into a line, reported so that they can
-//     be cleaned up;
+//   - sliver: a piece of any of the other kinds thinner than the tolerance
+//     (mean width 2·area/perimeter below ToleranceM); Of says which kind it
+//     is. Slivers are what snapping absorbs into a line, reported so that
+//     they can be cleaned up;
 //   - outside_parent: a part of a unit not covered by its parent (Codes: the
 //     unit, then its parent);
 //   - uncovered: a part of a parent that none of its children covers and that
 //     is not already a gap (Codes: the parent).
 //
-// Pieces smaller than Options.MinAreaM2 are dropped (floating-point noise and
-// the tiny crossings of near-coincident edges).
+// Pieces smaller than Options.MinAreaM2, and slivers smaller than
+// Options.MinSliverM2, are dropped (floating-point noise and the tiny
+// crossings of near-coincident edges).
 //
 // Results are sorted (lines by id order of codes, findings by kind, codes,
 // then area descending), so output is deterministic.
@@ -81,8 +82,13 @@ type Options struct {
 	// pieces thinner than it are slivers.
 	ToleranceM float64
 	// MinAreaM2 drops findings smaller than it (default ToleranceM², 900 m²
-	// at the default tolerance). Set a negative value to keep everything.
+	// at the default tolerance). Negative: keep everything.
 	MinAreaM2 float64
+	// MinSliverM2 drops slivers smaller than it (default 10·ToleranceM²,
+	// 9,000 m² at the default tolerance): the crossings of two digitisations
+	// of one line leave countless thin slivers of a few hundred m².
+	// Negative: keep every sliver.
+	MinSliverM2 float64
 }
 
 // DefaultToleranceM is the default snapping tolerance.
@@ -94,6 +100,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MinAreaM2 == 0 {
 		o.MinAreaM2 = o.ToleranceM * o.ToleranceM
+	}
+	if o.MinSliverM2 == 0 {
+		o.MinSliverM2 = 10 * o.ToleranceM * o.ToleranceM
 	}
 	return o
 }
@@ -123,7 +132,7 @@ const (
 // Finding is one topology problem.
 type Finding struct {
 	Kind   string   // KindGap, KindOverlap, KindSliver, KindOutsideParent or KindUncovered
-	Of     string   // slivers: KindGap or KindOverlap; empty otherwise
+	Of     string   // slivers: the kind of the thin piece (gap, overlap, outside_parent, uncovered); empty otherwise
 	Codes  []string // the units involved (see the package doc for each kind)
 	AreaM2 float64  // geodesic area, m²
 	WidthM float64  // mean width 2·area/perimeter, metres
