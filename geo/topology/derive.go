@@ -249,13 +249,30 @@ func deriveLines(p *prepared, opt Options) []Line {
 			return m
 		}
 		// A short stretch between two of the same owner (the noise of
-		// nearest-neighbour assignment at a junction) joins them.
+		// nearest-neighbour assignment at a junction) joins them; a short
+		// stretch between two other owners (a unit touching at a corner)
+		// is split between them at its nearest vertex.
 		for changed := true; changed && n > 2; {
 			changed = false
 			for k := 0; k < n && n > 2; k++ {
 				prev, next := owners[(k+n-1)%n], owners[(k+1)%n]
-				if prev != next || prev == owners[k] || stretch(cutAt(k), cutAt(k+1)) >= tol/2 {
+				lo, hi := cutAt(k), cutAt(k+1)
+				if prev == owners[k] || next == owners[k] || stretch(lo, hi) >= tol/2 {
 					continue
+				}
+				if prev != next {
+					if prev < 0 || next < 0 {
+						continue
+					}
+					split := (lo + hi) / 2
+					if v := math.Round(split); v >= lo && v <= hi {
+						split = v
+					}
+					if k+1 < n {
+						cuts[k+1] = split
+					} else {
+						cuts[0] = split - float64(nseg)
+					}
 				}
 				owners[k] = prev
 				// drop the cuts that no longer separate owners
