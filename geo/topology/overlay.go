@@ -2,9 +2,11 @@ package topology
 
 import (
 	"math"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/tidwall/rtree"
@@ -65,8 +67,12 @@ type splitPt struct {
 func buildArrangement(rings [][]orb.Point) *arrangement {
 	// Coincident segments of different rings (the shared edges of an exact
 	// tiling) become one segment, so that a crossing with them is one node.
-	var segs []oseg
-	segOf := map[[2]orb.Point]int32{}
+	total := 0
+	for _, r := range rings {
+		total += len(r)
+	}
+	segs := make([]oseg, 0, total)
+	segOf := make(map[[2]orb.Point]int32, total)
 	var tr rtree.RTreeG[int32]
 	for ri, r := range rings {
 		for i := 0; i+1 < len(r); i++ {
@@ -92,66 +98,80 @@ func buildArrangement(rings [][]orb.Point) *arrangement {
 		sg := segs[s]
 		splits[s] = append(splits[s], splitPt{param(sg.a, sg.b, p), p})
 	}
-	for i := range segs {
-		si := segs[i]
-		a, b := si.a, si.b
-		tr.Search([2]float64{math.Min(a[0], b[0]), math.Min(a[1], b[1])}, [2]float64{math.Max(a[0], b[0]), math.Max(a[1], b[1])}, func(_, _ [2]float64, j int32) bool {
-			if int(j) <= i {
+	type hit struct {
+		s int32
+		p orb.Point
+	}
+	hits := parallelChunks(len(segs), func(lo, hi int) []hit {
+		var out []hit
+		add := func(s int32, p orb.Point) { out = append(out, hit{s, p}) }
+		for i := lo; i < hi; i++ {
+			si := segs[i]
+			a, b := si.a, si.b
+			tr.Search([2]float64{math.Min(a[0], b[0]), math.Min(a[1], b[1])}, [2]float64{math.Max(a[0], b[0]), math.Max(a[1], b[1])}, func(_, _ [2]float64, j int32) bool {
+				if int(j) <= i {
+					return true
+				}
+				c, d := segs[j].a, segs[j].b
+				o1, o2 := orient(a, b, c), orient(a, b, d)
+				if o1 == o2 && o1 != 0 {
+					return true
+				}
+				o3, o4 := orient(c, d, a), orient(c, d, b)
+				if o3 == o4 && o3 != 0 {
+					return true
+				}
+				if o1 == 0 && o2 == 0 { // collinear
+					if between(a, b, c) {
+						add(int32(i), c)
+					}
+					if between(a, b, d) {
+						add(int32(i), d)
+					}
+					if between(c, d, a) {
+						add(j, a)
+					}
+					if between(c, d, b) {
+						add(j, b)
+					}
+					return true
+				}
+				if o1 == 0 || o2 == 0 || o3 == 0 || o4 == 0 {
+					if o1 == 0 && between(a, b, c) {
+						add(int32(i), c)
+					}
+					if o2 == 0 && between(a, b, d) {
+						add(int32(i), d)
+					}
+					if o3 == 0 && between(c, d, a) {
+						add(j, a)
+					}
+					if o4 == 0 && between(c, d, b) {
+						add(j, b)
+					}
+					return true
+				}
+				var p orb.Point
+				if lessPoint(a, c) { // the same two segments always give the same point
+					p = crossPoint(a, b, c, d)
+				} else {
+					p = crossPoint(c, d, a, b)
+				}
+				add(int32(i), p)
+				add(j, p)
 				return true
-			}
-			c, d := segs[j].a, segs[j].b
-			o1, o2 := orient(a, b, c), orient(a, b, d)
-			if o1 == o2 && o1 != 0 {
-				return true
-			}
-			o3, o4 := orient(c, d, a), orient(c, d, b)
-			if o3 == o4 && o3 != 0 {
-				return true
-			}
-			if o1 == 0 && o2 == 0 { // collinear
-				if between(a, b, c) {
-					add(int32(i), c)
-				}
-				if between(a, b, d) {
-					add(int32(i), d)
-				}
-				if between(c, d, a) {
-					add(j, a)
-				}
-				if between(c, d, b) {
-					add(j, b)
-				}
-				return true
-			}
-			if o1 == 0 || o2 == 0 || o3 == 0 || o4 == 0 {
-				if o1 == 0 && between(a, b, c) {
-					add(int32(i), c)
-				}
-				if o2 == 0 && between(a, b, d) {
-					add(int32(i), d)
-				}
-				if o3 == 0 && between(c, d, a) {
-					add(j, a)
-				}
-				if o4 == 0 && between(c, d, b) {
-					add(j, b)
-				}
-				return true
-			}
-			var p orb.Point
-			if lessPoint(a, c) { // the same two segments always give the same point
-				p = crossPoint(a, b, c, d)
-			} else {
-				p = crossPoint(c, d, a, b)
-			}
-			add(int32(i), p)
-			add(j, p)
-			return true
-		})
+			})
+		}
+		return out
+	})
+	for _, hs := range hits {
+		for _, h := range hs {
+			add(h.s, h.p)
+		}
 	}
 
 	g := &arrangement{}
-	nodeOf := map[orb.Point]int32{}
+	nodeOf := make(map[orb.Point]int32, len(segs))
 	node := func(p orb.Point) int32 {
 		if n, ok := nodeOf[p]; ok {
 			return n
@@ -161,7 +181,7 @@ func buildArrangement(rings [][]orb.Point) *arrangement {
 		g.nodes = append(g.nodes, p)
 		return n
 	}
-	edgeOf := map[[2]int32]int32{}
+	edgeOf := make(map[[2]int32]int32, len(segs)+len(segs)/4)
 	var pts []orb.Point
 	for s, sg := range segs {
 		sp := splits[s]
@@ -404,52 +424,56 @@ func overlay(units, parents *prepared, opt Options) []Finding {
 	labels := make([]label, ncyc)
 	var faces []int32
 	for c := int32(0); c < int32(ncyc); c++ {
-		if !isFace(c) {
-			continue
+		if isFace(c) {
+			faces = append(faces, c)
 		}
-		faces = append(faces, c)
-		var inside, outside []layerUnit
-		var sample orb.Point
-		var b orb.Bound
-		first := true
-		cycleHalfEdges(c, func(h int32) {
-			p, q := g.nodes[g.origin(h)], g.nodes[g.dest(h)]
-			if first {
-				sample = orb.Point{(p[0] + q[0]) / 2, (p[1] + q[1]) / 2}
-				b = orb.Bound{Min: p, Max: p}
-				first = false
-			}
-			b = b.Extend(q)
-			dirFwd := h&1 == 0
-			for _, s := range g.srcs[h>>1] {
-				lu := ringUnit[s.src]
-				if s.fwd == dirFwd {
-					inside = appendLU(inside, lu)
-				} else {
-					outside = appendLU(outside, lu)
+	}
+	parallelChunks(len(faces), func(lo, hi int) struct{} {
+		for _, c := range faces[lo:hi] {
+			var inside, outside []layerUnit
+			var sample orb.Point
+			var b orb.Bound
+			first := true
+			cycleHalfEdges(c, func(h int32) {
+				p, q := g.nodes[g.origin(h)], g.nodes[g.dest(h)]
+				if first {
+					sample = orb.Point{(p[0] + q[0]) / 2, (p[1] + q[1]) / 2}
+					b = orb.Bound{Min: p, Max: p}
+					first = false
 				}
-			}
-		})
-		var lab label
-		for _, lu := range inside {
-			lab.in[lu.layer] = append(lab.in[lu.layer], lu.unit)
-		}
-		ut.Search(b.Min, b.Max, func(min, max [2]float64, lu layerUnit) bool {
-			if min[0] > b.Min[0] || min[1] > b.Min[1] || max[0] < b.Max[0] || max[1] < b.Max[1] {
-				return true // the unit cannot contain the face
-			}
-			if hasLU(inside, lu) || hasLU(outside, lu) {
-				return true
-			}
-			if pointInRings(sample, unitRings[lu.layer][lu.unit]) {
+				b = b.Extend(q)
+				dirFwd := h&1 == 0
+				for _, s := range g.srcs[h>>1] {
+					lu := ringUnit[s.src]
+					if s.fwd == dirFwd {
+						inside = appendLU(inside, lu)
+					} else {
+						outside = appendLU(outside, lu)
+					}
+				}
+			})
+			var lab label
+			for _, lu := range inside {
 				lab.in[lu.layer] = append(lab.in[lu.layer], lu.unit)
 			}
-			return true
-		})
-		sort.Ints(lab.in[0])
-		sort.Ints(lab.in[1])
-		labels[c] = lab
-	}
+			ut.Search(b.Min, b.Max, func(min, max [2]float64, lu layerUnit) bool {
+				if min[0] > b.Min[0] || min[1] > b.Min[1] || max[0] < b.Max[0] || max[1] < b.Max[1] {
+					return true // the unit cannot contain the face
+				}
+				if hasLU(inside, lu) || hasLU(outside, lu) {
+					return true
+				}
+				if pointInRings(sample, unitRings[lu.layer][lu.unit]) {
+					lab.in[lu.layer] = append(lab.in[lu.layer], lu.unit)
+				}
+				return true
+			})
+			sort.Ints(lab.in[0])
+			sort.Ints(lab.in[1])
+			labels[c] = lab
+		}
+		return struct{}{}
+	})
 
 	// parent of each unit
 	parentOf := make([]int, len(units.units))
@@ -814,4 +838,30 @@ func (u *uf) union(a, b int) {
 	} else {
 		u.p[a] = b
 	}
+}
+
+// parallelChunks splits [0, n) into one contiguous chunk per CPU, runs fn on
+// each concurrently and returns the results in chunk order (so the output
+// does not depend on scheduling).
+func parallelChunks[T any](n int, fn func(lo, hi int) T) []T {
+	w := runtime.GOMAXPROCS(0)
+	if n < 1024 || w < 2 {
+		return []T{fn(0, n)}
+	}
+	out := make([]T, w)
+	size := (n + w - 1) / w
+	var wg sync.WaitGroup
+	for k := 0; k < w; k++ {
+		lo, hi := k*size, min(n, (k+1)*size)
+		if lo >= hi {
+			continue
+		}
+		wg.Add(1)
+		go func(k, lo, hi int) {
+			defer wg.Done()
+			out[k] = fn(lo, hi)
+		}(k, lo, hi)
+	}
+	wg.Wait()
+	return out
 }

@@ -11,6 +11,9 @@ import (
 // 0 collinear. The floating-point determinant is trusted when it exceeds
 // Shewchuk's error bound; otherwise the sign is computed exactly.
 func orient(a, b, c orb.Point) int {
+	if c == a || c == b || a == b {
+		return 0
+	}
 	detl := (a[0] - c[0]) * (b[1] - c[1])
 	detr := (a[1] - c[1]) * (b[0] - c[0])
 	det := detl - detr

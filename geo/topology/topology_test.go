@@ -518,3 +518,5 @@ func TestBoundaryDeriveMismatched(t *testing.T) {
 		t.Error("lines not sorted")
 	}
 }
+
+func sprintf(f string, a ...any) string { return fmt.Sprintf(f, a...) }
