@@ -3,6 +3,7 @@ package topology
 import (
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -428,8 +429,67 @@ func overlay(units, parents *prepared, opt Options) []Finding {
 			faces = append(faces, c)
 		}
 	}
-	parallelChunks(len(faces), func(lo, hi int) struct{} {
-		for _, c := range faces[lo:hi] {
+	// Labels spread from the outside across the arrangement: crossing an
+	// edge toggles the units whose rings run along it (even-odd, so a unit
+	// whose two parts share an edge stays on). Faces the spread cannot reach
+	// (next to degenerate cycles) get point-in-polygon tests below.
+	done := make([]bool, ncyc)
+	toggle := func(l label, h int32) label {
+		var out label
+		out.in[0] = append([]int(nil), l.in[0]...)
+		out.in[1] = append([]int(nil), l.in[1]...)
+		for _, s := range g.srcs[h>>1] {
+			lu := ringUnit[s.src]
+			x := out.in[lu.layer]
+			if i, ok := slices.BinarySearch(x, lu.unit); ok {
+				x = slices.Delete(x, i, i+1)
+			} else {
+				x = slices.Insert(x, i, lu.unit)
+			}
+			out.in[lu.layer] = x
+		}
+		return out
+	}
+	var queue []int32
+	seed := func(outer int32, base label) {
+		cycleHalfEdges(outer, func(h int32) {
+			if y := cycleOf[h^1]; isFace(y) && !done[y] {
+				labels[y], done[y] = toggle(base, h), true
+				queue = append(queue, y)
+			}
+		})
+	}
+	outers := make([]int32, 0, len(outerOf))
+	for _, c := range outerOf {
+		outers = append(outers, c)
+	}
+	slices.Sort(outers)
+	for _, oc := range outers {
+		if enclosing[oc] == -1 {
+			seed(oc, label{})
+		}
+	}
+	for len(queue) > 0 {
+		f := queue[0]
+		queue = queue[1:]
+		cycleHalfEdges(f, func(h int32) {
+			if y := cycleOf[h^1]; isFace(y) && !done[y] {
+				labels[y], done[y] = toggle(labels[f], h), true
+				queue = append(queue, y)
+			}
+		})
+		for _, oc := range holes[f] {
+			seed(oc, labels[f])
+		}
+	}
+	var unreached []int32
+	for _, c := range faces {
+		if !done[c] {
+			unreached = append(unreached, c)
+		}
+	}
+	parallelChunks(len(unreached), func(lo, hi int) struct{} {
+		for _, c := range unreached[lo:hi] {
 			var inside, outside []layerUnit
 			var sample orb.Point
 			var b orb.Bound
@@ -630,22 +690,48 @@ func overlay(units, parents *prepared, opt Options) []Finding {
 		}
 		return poly
 	}
+	// a cheap planar area first: most groups are the tiny crossings of
+	// near-coincident edges, below every threshold
+	minKeep := math.Inf(-1)
+	if opt.MinAreaM2 >= 0 && opt.MinSliverM2 >= 0 {
+		minKeep = math.Min(opt.MinAreaM2, opt.MinSliverM2)
+	}
+	kx, ky := geo.MetresPerDegree(units.bound.Center()[1])
+	mark := make([]int32, ncyc)
+	for i := range mark {
+		mark[i] = -1
+	}
 	var findings []Finding
-	for _, r := range roots {
+	for gi, r := range roots {
 		fs := groups[r]
+		var approx float64
+		for _, f := range fs {
+			approx += cycArea[f]
+			for _, hc := range holes[f] {
+				approx += cycArea[hc] // negative
+			}
+		}
+		if approx*kx*ky < 0.5*minKeep {
+			continue
+		}
 		key := keyNames[fks[r].k]
 		kind, rest, _ := strings.Cut(key, "|")
-		in := map[int32]bool{}
 		for _, f := range fs {
-			in[f] = true
+			mark[f] = int32(gi)
 		}
+		in := func(c int32) bool { return c >= 0 && mark[c] == int32(gi) }
 		var area, perim float64
 		var boundary []int32
 		neighbours := map[string]bool{}
 		for _, f := range fs {
 			area += geo.Area(facePolygon(f))
+		}
+		if opt.MinAreaM2 >= 0 && opt.MinSliverM2 >= 0 && area < minKeep {
+			continue
+		}
+		for _, f := range fs {
 			cycleHalfEdges(f, func(h int32) {
-				if in[across(h)] {
+				if in(across(h)) {
 					return
 				}
 				boundary = append(boundary, h)
@@ -687,7 +773,7 @@ func overlay(units, parents *prepared, opt Options) []Finding {
 		if len(fs) == 1 {
 			fd.Geom = facePolygon(fs[0])
 		} else {
-			fd.Geom = dissolve(g, boundary, func(h int32) bool { return !in[across(h)] && in[cycleOf[h]] }, fs, holes, cycleRing)
+			fd.Geom = dissolve(g, boundary, func(h int32) bool { return !in(across(h)) && in(cycleOf[h]) }, fs, holes, cycleRing)
 		}
 		findings = append(findings, fd)
 	}
