@@ -362,11 +362,7 @@ func deriveLines(p *prepared, opt Options) []Line {
 					if math.Abs(v-c)*l > tol || v <= cutAt(k-1)+eps || v >= cutAt(k+1)-eps {
 						continue
 					}
-					if k == 0 {
-						cuts[0] = v
-					} else {
-						cuts[k] = v
-					}
+					cuts[k] = v
 				}
 			}
 			at := func(pos float64) orb.Point {

@@ -194,8 +194,10 @@ func buildArrangement(rings [][]orb.Point) *arrangement {
 			}
 		}
 		pts = append(pts, sg.b)
+		next := node(pts[0])
 		for k := 0; k+1 < len(pts); k++ {
-			u, v := node(pts[k]), node(pts[k+1])
+			u, v := next, node(pts[k+1])
+			next = v
 			if u == v {
 				continue
 			}
@@ -327,11 +329,17 @@ func overlay(units, parents *prepared, opt Options) []Finding {
 	for e := range g.eu {
 		comp.union(int(g.eu[e]), int(g.ev[e]))
 	}
-	outerOf := map[int]int32{}
+	outerSlot := make([]int32, len(g.nodes)) // by component root: its outer cycle + 1
 	for c := 0; c < ncyc; c++ {
 		k := comp.find(int(g.origin(cycStart[c])))
-		if o, ok := outerOf[k]; !ok || cycArea[c] < cycArea[o] {
-			outerOf[k] = int32(c)
+		if o := outerSlot[k] - 1; o < 0 || cycArea[c] < cycArea[o] {
+			outerSlot[k] = int32(c) + 1
+		}
+	}
+	outerOf := map[int]int32{} // few: one per component
+	for k, o := range outerSlot {
+		if o > 0 {
+			outerOf[k] = o - 1
 		}
 	}
 	isOuter := make([]bool, ncyc)
@@ -345,7 +353,7 @@ func overlay(units, parents *prepared, opt Options) []Finding {
 	for i := range enclosing {
 		enclosing[i] = -1
 	}
-	holes := map[int32][]int32{}
+	holes := make([][]int32, ncyc)
 	if len(outerOf) > 1 {
 		var ft rtree.RTreeG[int32]
 		bounds := make([]orb.Bound, ncyc)
@@ -648,13 +656,23 @@ func overlay(units, parents *prepared, opt Options) []Finding {
 		f int32
 		k int
 	}
-	fkID := map[fk]int{}
+	// (face, key) pairs are numbered face by face: fkBase[f] + the key's
+	// position in faceKeys[f]
+	fkBase := make([]int32, ncyc)
 	var fks []fk
 	for _, f := range faces {
+		fkBase[f] = int32(len(fks))
 		for _, k := range faceKeys[f] {
-			fkID[fk{f, k}] = len(fks)
 			fks = append(fks, fk{f, k})
 		}
+	}
+	fkID := func(f int32, k int) (int, bool) {
+		for i, x := range faceKeys[f] {
+			if x == k {
+				return int(fkBase[f]) + i, true
+			}
+		}
+		return 0, false
 	}
 	merge := newUF(len(fks))
 	for _, f := range faces {
@@ -663,12 +681,12 @@ func overlay(units, parents *prepared, opt Options) []Finding {
 		}
 		cycleHalfEdges(f, func(h int32) {
 			g2 := across(h)
-			if g2 < 0 || g2 == f {
+			if g2 < 0 || g2 == f || len(faceKeys[g2]) == 0 {
 				return
 			}
-			for _, k := range faceKeys[f] {
-				if j, ok := fkID[fk{g2, k}]; ok {
-					merge.union(fkID[fk{f, k}], j)
+			for i, k := range faceKeys[f] {
+				if j, ok := fkID(g2, k); ok {
+					merge.union(int(fkBase[f])+i, j)
 				}
 			}
 		})
@@ -783,7 +801,7 @@ func overlay(units, parents *prepared, opt Options) []Finding {
 
 // dissolve traces the outline of a group of faces from its boundary
 // half-edges and returns it as a Polygon or MultiPolygon.
-func dissolve(g *arrangement, boundary []int32, isBoundary func(int32) bool, faces []int32, holes map[int32][]int32, cycleRing func(int32) orb.Ring) orb.Geometry {
+func dissolve(g *arrangement, boundary []int32, isBoundary func(int32) bool, faces []int32, holes [][]int32, cycleRing func(int32) orb.Ring) orb.Geometry {
 	seen := map[int32]bool{}
 	var outers, inners []orb.Ring
 	for _, h0 := range boundary {
