@@ -106,7 +106,7 @@ func BenchmarkTopologyProvince(b *testing.B) {
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
 		c0, t0 := selfCPU(b), time.Now()
-		lines, _, err = topology.Derive(us, opt)
+		lines, _, err = topology.Derive(us, topology.Options{Level: "township", LinesOnly: true})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -24,7 +24,7 @@ type ownRun struct {
 
 // Derive returns the boundary lines between each pair of neighbouring units
 // (sorted by LeftCode, RightCode) and the gaps, overlaps and slivers between
-// them (Check without parents). The error reports bad input: an empty or
+// them (Check without parents; none with Options.LinesOnly). The error reports bad input: an empty or
 // duplicate code, a unit without polygons, a ring with fewer than 3 distinct
 // points, coordinates that are not lon/lat, a negative tolerance.
 func Derive(units []Unit, opt Options) ([]Line, []Finding, error) {
@@ -37,8 +37,10 @@ func Derive(units []Unit, opt Options) ([]Line, []Finding, error) {
 		return nil, nil, err
 	}
 	lines := deriveLines(p, opt)
-	findings := overlay(p, nil, opt)
-	return lines, findings, nil
+	if opt.LinesOnly {
+		return lines, nil, nil
+	}
+	return lines, overlay(p, nil, opt), nil
 }
 
 // deriveLines implements the line rule of the package doc.

@@ -89,6 +89,9 @@ type Options struct {
 	// of one line leave countless thin slivers of a few hundred m².
 	// Negative: keep every sliver.
 	MinSliverM2 float64
+	// LinesOnly makes Derive return the lines alone, without the findings
+	// (half of its work; Check reports them).
+	LinesOnly bool
 }
 
 // DefaultToleranceM is the default snapping tolerance.

@@ -507,6 +507,12 @@ func TestBoundaryDeriveMismatched(t *testing.T) {
 		t.Errorf("planted uncovered %s not found", planted["uncovered"])
 	}
 
+	// lines alone: the same lines
+	only, none, err := topology.Derive(us, topology.Options{Level: "village", LinesOnly: true})
+	if err != nil || !reflect.DeepEqual(only, lines) || none != nil {
+		t.Errorf("LinesOnly: %d lines, %d findings, %v", len(only), len(none), err)
+	}
+
 	// deterministic
 	lines2, findings2, _ := topology.Derive(cloneUnits(us), opt)
 	if !reflect.DeepEqual(lines, lines2) || !reflect.DeepEqual(findings, findings2) {
