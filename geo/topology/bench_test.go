@@ -171,9 +171,9 @@ func BenchmarkTopologyProvince(b *testing.B) {
 		dGo.Seconds(), len(lines), goLen/1000, dPG.Seconds(), pairs, pgLen/1000, dPG.Seconds()/dGo.Seconds())
 	fmt.Printf("check:  Go %.2f s (%d findings, %v over 1 ha); PostGIS %.2f s (overlap, gap, outside, uncovered pieces %v); PostGIS/Go %.1f×\n",
 		cGo.Seconds(), len(findings), big, cPG.Seconds(), pgPieces, cPG.Seconds()/cGo.Seconds())
-	fmt.Printf("total:  Go %.2f s, PostGIS %.2f s, PostGIS/Go %.1f× (wall clock, load average %s)\n", (dGo + cGo).Seconds(), (dPG + cPG).Seconds(), (dPG + cPG).Seconds()/(dGo+cGo).Seconds(), loadAvg())
+	fmt.Printf("total:  Go %.2f s, PostGIS %.2f s, PostGIS/Go %.1f× (wall clock, load average %s)\n", (dGo + cGo).Seconds(), (dPG + cPG).Seconds(), (dPG+cPG).Seconds()/(dGo+cGo).Seconds(), loadAvg())
 	fmt.Printf("CPU:    Go derive %.2f s + check %.2f s (all threads); PostGIS backend derive %.2f s + check %.2f s; PostGIS/Go %.1f×\n",
-		dGoCPU.Seconds(), cGoCPU.Seconds(), pgCPU[0].Seconds(), pgCPU[1].Seconds(), (pgCPU[0] + pgCPU[1]).Seconds()/(dGoCPU+cGoCPU).Seconds())
+		dGoCPU.Seconds(), cGoCPU.Seconds(), pgCPU[0].Seconds(), pgCPU[1].Seconds(), (pgCPU[0]+pgCPU[1]).Seconds()/(dGoCPU+cGoCPU).Seconds())
 	b.ReportMetric(dGo.Seconds(), "derive-s")
 	b.ReportMetric(cGo.Seconds(), "check-s")
 	b.ReportMetric((dPG+cPG).Seconds()/(dGo+cGo).Seconds(), "x-postgis")
