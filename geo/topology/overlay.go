@@ -74,7 +74,6 @@ func buildArrangement(rings [][]orb.Point) *arrangement {
 	}
 	segs := make([]oseg, 0, total)
 	segOf := make(map[[2]orb.Point]int32, total)
-	var tr rtree.RTreeG[int32]
 	for ri, r := range rings {
 		for i := 0; i+1 < len(r); i++ {
 			a, b := r[i], r[i+1]
@@ -90,7 +89,6 @@ func buildArrangement(rings [][]orb.Point) *arrangement {
 				continue
 			}
 			segOf[[2]orb.Point{a, b}] = int32(len(segs))
-			tr.Insert([2]float64{math.Min(a[0], b[0]), math.Min(a[1], b[1])}, [2]float64{math.Max(a[0], b[0]), math.Max(a[1], b[1])}, int32(len(segs)))
 			segs = append(segs, oseg{a, b, []edgeSrc{{int32(ri), fwd}}})
 		}
 	}
@@ -99,6 +97,7 @@ func buildArrangement(rings [][]orb.Point) *arrangement {
 		sg := segs[s]
 		splits[s] = append(splits[s], splitPt{param(sg.a, sg.b, p), p})
 	}
+	grid := newSegGrid(segs)
 	type hit struct {
 		s int32
 		p orb.Point
@@ -109,10 +108,7 @@ func buildArrangement(rings [][]orb.Point) *arrangement {
 		for i := lo; i < hi; i++ {
 			si := segs[i]
 			a, b := si.a, si.b
-			tr.Search([2]float64{math.Min(a[0], b[0]), math.Min(a[1], b[1])}, [2]float64{math.Max(a[0], b[0]), math.Max(a[1], b[1])}, func(_, _ [2]float64, j int32) bool {
-				if int(j) <= i {
-					return true
-				}
+			grid.pairs(i, func(j int32) bool {
 				c, d := segs[j].a, segs[j].b
 				o1, o2 := orient(a, b, c), orient(a, b, d)
 				if o1 == o2 && o1 != 0 {
@@ -968,4 +964,123 @@ func parallelChunks[T any](n int, fn func(lo, hi int) T) []T {
 	}
 	wg.Wait()
 	return out
+}
+
+// segGrid is a uniform grid over the segments' bounding boxes, for finding
+// every pair of segments whose boxes meet once (the noding of the overlay:
+// a grid of cells twice the mean segment extent beats an R-tree on the
+// evenly spread segments of division boundaries).
+type segGrid struct {
+	min    [2]float64
+	cell   float64
+	nx, ny int
+	start  []int32 // CSR: the segments of cell c are items[start[c]:start[c+1]]
+	items  []int32
+	lo, hi [][2]int32 // cell range of each segment
+	boxMin [][2]float64
+	boxMax [][2]float64
+}
+
+func newSegGrid(segs []oseg) *segGrid {
+	g := &segGrid{}
+	n := len(segs)
+	g.boxMin = make([][2]float64, n)
+	g.boxMax = make([][2]float64, n)
+	var ext float64
+	for i, sg := range segs {
+		g.boxMin[i] = [2]float64{math.Min(sg.a[0], sg.b[0]), math.Min(sg.a[1], sg.b[1])}
+		g.boxMax[i] = [2]float64{math.Max(sg.a[0], sg.b[0]), math.Max(sg.a[1], sg.b[1])}
+		ext += math.Max(g.boxMax[i][0]-g.boxMin[i][0], g.boxMax[i][1]-g.boxMin[i][1])
+		if i == 0 {
+			g.min = g.boxMin[0]
+		}
+		g.min = [2]float64{math.Min(g.min[0], g.boxMin[i][0]), math.Min(g.min[1], g.boxMin[i][1])}
+	}
+	var max [2]float64
+	for i := range segs {
+		max = [2]float64{math.Max(max[0], g.boxMax[i][0]-g.min[0]), math.Max(max[1], g.boxMax[i][1]-g.min[1])}
+	}
+	g.cell = 2 * ext / float64(max1(n))
+	if !(g.cell > 0) {
+		g.cell = 1
+	}
+	for {
+		g.nx, g.ny = int(max[0]/g.cell)+1, int(max[1]/g.cell)+1
+		if g.nx*g.ny <= 4*n+16 {
+			break
+		}
+		g.cell *= 2
+	}
+	idx := func(x float64, n int) int32 {
+		return int32(math.Max(0, math.Min(float64(n-1), math.Floor(x/g.cell))))
+	}
+	g.lo = make([][2]int32, n)
+	g.hi = make([][2]int32, n)
+	count := make([]int32, g.nx*g.ny+1)
+	for i := range segs {
+		g.lo[i] = [2]int32{idx(g.boxMin[i][0]-g.min[0], g.nx), idx(g.boxMin[i][1]-g.min[1], g.ny)}
+		g.hi[i] = [2]int32{idx(g.boxMax[i][0]-g.min[0], g.nx), idx(g.boxMax[i][1]-g.min[1], g.ny)}
+		for y := g.lo[i][1]; y <= g.hi[i][1]; y++ {
+			for x := g.lo[i][0]; x <= g.hi[i][0]; x++ {
+				count[int(y)*g.nx+int(x)+1]++
+			}
+		}
+	}
+	for c := 1; c < len(count); c++ {
+		count[c] += count[c-1]
+	}
+	g.start = count
+	g.items = make([]int32, count[len(count)-1])
+	fill := append([]int32(nil), count[:len(count)-1]...)
+	for i := range segs {
+		for y := g.lo[i][1]; y <= g.hi[i][1]; y++ {
+			for x := g.lo[i][0]; x <= g.hi[i][0]; x++ {
+				c := int(y)*g.nx + int(x)
+				g.items[fill[c]] = int32(i)
+				fill[c]++
+			}
+		}
+	}
+	return g
+}
+
+func max1(n int) int {
+	if n < 1 {
+		return 1
+	}
+	return n
+}
+
+// pairs calls fn for every segment j > i whose box meets segment i's, once
+// each: in the first cell the two share.
+func (g *segGrid) pairs(i int, fn func(j int32) bool) {
+	lo, hi := g.lo[i], g.hi[i]
+	amin, amax := g.boxMin[i], g.boxMax[i]
+	for y := lo[1]; y <= hi[1]; y++ {
+		for x := lo[0]; x <= hi[0]; x++ {
+			c := int(y)*g.nx + int(x)
+			for _, j := range g.items[g.start[c]:g.start[c+1]] {
+				if int(j) <= i {
+					continue
+				}
+				bmin, bmax := g.boxMin[j], g.boxMax[j]
+				if bmin[0] > amax[0] || bmax[0] < amin[0] || bmin[1] > amax[1] || bmax[1] < amin[1] {
+					continue
+				}
+				if l := g.lo[j]; max32(l[0], lo[0]) != x || max32(l[1], lo[1]) != y {
+					continue // met in an earlier cell
+				}
+				if !fn(j) {
+					return
+				}
+			}
+		}
+	}
+}
+
+func max32(a, b int32) int32 {
+	if a > b {
+		return a
+	}
+	return b
 }
