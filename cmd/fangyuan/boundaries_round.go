@@ -41,7 +41,7 @@ func cmdBoundariesRound(ctx context.Context, sub string, args []string, stdout i
 	default:
 		return false, nil
 	}
-	ctx = auth.WithPrincipal(ctx, auth.CLI())
+	ctx = auth.CLIContext(ctx)
 	fs := newFlags("boundaries "+sub, boundariesRoundUsage)
 	var (
 		name      = fs.String("name", "", "round or team: its name")

@@ -33,6 +33,8 @@ Usage:
   fangyuan coverage --kind K --townships T.geojson --facilities F.csv --population P.tif -o OUT.xlsx
                                                                    gap report from files, no database
   fangyuan coverage standards                                      print the default service standards
+  fangyuan boundaries derive|check --level L FILE -o OUT.geojson   boundary lines (界线) and topology
+                                                                   checks from files, no database
   fangyuan token  create|list|revoke ...                           API tokens
   fangyuan version
 
@@ -90,6 +92,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return cmdImport(ctx, args[1:], stdout)
 	case "coverage":
 		return cmdCoverage(ctx, args[1:], stdout)
+	case "boundaries":
+		return cmdBoundaries(ctx, args[1:], stdout)
 	case "token":
 		return cmdToken(ctx, args[1:], stdout)
 	case "version", "--version", "-v":
