@@ -25,7 +25,7 @@ const (
 
 // LoadDemo loads the demo data set (package data, directory demo/) through the same
 // importers a user runs: the real Zhejiang division codes, the synthetic demo county with
-// its boundaries, roads, population grid and facilities. It is idempotent.
+// its boundaries, roads, place names, population grid and facilities. It is idempotent.
 func LoadDemo(ctx context.Context, pool *pgxpool.Pool, demo fs.FS, log io.Writer) error {
 	opts := Options{Log: log}
 	report := func(s Summary, err error) error {
@@ -55,6 +55,9 @@ func LoadDemo(ctx context.Context, pool *pgxpool.Pool, demo fs.FS, log io.Writer
 		}
 	}
 	if err := report(Roads(ctx, pool, demo, "demo/roads.geojson", opts)); err != nil {
+		return err
+	}
+	if err := report(PlaceNames(ctx, pool, demo, "demo/placenames.csv", opts)); err != nil {
 		return err
 	}
 	if err := report(Population(ctx, pool, demo, "demo/population.tif", PopulationOptions{Options: opts, Name: DemoGridName, Year: DemoGridYear})); err != nil {

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -184,3 +185,16 @@ type HostFS struct{}
 
 // Open opens name on the host file system.
 func (HostFS) Open(name string) (fs.File, error) { return os.Open(filepath.FromSlash(name)) }
+
+// sortRejects orders rejects by their place in the file (reading and validation find
+// them in separate passes).
+func sortRejects(rs []parse.Reject) []parse.Reject {
+	sort.SliceStable(rs, func(i, j int) bool {
+		a, b := rs[i].Err, rs[j].Err
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Feature < b.Feature
+	})
+	return rs
+}

@@ -14,6 +14,7 @@ import (
 	"fangyuan/coverage/facility"
 	"fangyuan/data"
 	"fangyuan/gazetteer"
+	"fangyuan/gazetteer/boundary"
 	"fangyuan/geo"
 	"fangyuan/importers"
 	"fangyuan/internal/auth"
@@ -25,6 +26,9 @@ const importUsage = `import <what> [flags] FILE|DIR
   boundaries --level township [--code-field code] [--name-field name] FILE.geojson|FILE.shp
   facilities --kind eldercare_center [--crs wgs84|cgcs2000|gcj02|bd09] FILE.csv|FILE.geojson
   roads      FILE.geojson|FILE.shp
+  placenames FILE.csv|FILE.geojson|FILE.shp   (地名 census export: 标准名称, 类别代码, 行政区划代码 ...)
+  boundary-lines [--origin imported|derived] FILE.geojson|FILE.shp   (界线: left_code, right_code, id, name)
+  markers    [--crs wgs84|gcj02] [--tolerance 30] [--max-offset 50] FILE.csv|FILE.geojson   (界桩)
   population --name N --year Y [--band total=1 --band age60plus=2 --band age0_17=3] FILE.tif
   demo       (the embedded demo data)
 
@@ -52,7 +56,7 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	what := args[0]
 	switch what {
-	case "divisions", "boundaries", "facilities", "roads", "population", "demo":
+	case "divisions", "boundaries", "facilities", "roads", "population", "demo", "placenames", "boundary-lines", "markers":
 	default:
 		return fmt.Errorf("%w: unknown import %q\nusage: fangyuan %s", errUsage, what, importUsage)
 	}
@@ -70,7 +74,10 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		codeField = fs.String("code-field", "", "boundaries: the property holding the division code (default: detected)")
 		nameField = fs.String("name-field", "", "boundaries: the property holding the name (default: detected)")
 		kind      = fs.String("kind", "", "facilities: the facility kind (fangyuan import facilities -h lists them)")
-		crs       = fs.String("crs", "wgs84", "facilities: coordinates of the file: wgs84, cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu)")
+		crs       = fs.String("crs", "wgs84", "facilities, markers: coordinates of the file: wgs84, cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu)")
+		origin    = fs.String("origin", "imported", "boundary-lines: imported (official lines) or derived")
+		tolerance = fs.Float64("tolerance", 0, "markers: metres a three-way marker may be from where three units meet (default 30)")
+		maxOffset = fs.Float64("max-offset", 0, "markers: metres from its line beyond which a marker is reported (default 50)")
 		gridName  = fs.String("name", "", "population: the grid's name")
 		gridYear  = fs.Int("year", 0, "population: the year the grid describes")
 		bands     coverageBands
@@ -153,13 +160,34 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
 			return importers.Roads(ctx, pool, importers.HostFS{}, src, opts)
 		}
+	case "placenames":
+		run = importPlaceNames(ctx, src, opts)
+	case "boundary-lines":
+		if *origin != boundary.OriginImported && *origin != boundary.OriginDerived {
+			return fmt.Errorf("%w: --origin must be imported or derived", errUsage)
+		}
+		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
+			return importers.BoundaryLines(ctx, pool, importers.HostFS{}, src, opts, *origin)
+		}
+	case "markers":
+		c, err := geo.ParseCRS(*crs)
+		if err != nil {
+			return fmt.Errorf("%w: --crs: %v", errUsage, err)
+		}
+		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
+			return importers.Markers(ctx, pool, importers.HostFS{}, src, importers.MarkerOptions{Options: opts, CRS: c,
+				Checks: boundary.CheckOptions{JunctionTolerance: *tolerance, MaxOffset: *maxOffset}})
+		}
 	case "demo":
 		pool, err := openDB(ctx)
 		if err != nil {
 			return err
 		}
 		defer pool.Close()
-		return importers.LoadDemo(ctx, pool, data.Demo, stdout)
+		if err := importers.LoadDemo(ctx, pool, data.Demo, stdout); err != nil {
+			return err
+		}
+		return importers.LoadBoundaryDemo(ctx, pool, stdout)
 	default:
 		return fmt.Errorf("%w: unknown import %q\nusage: fangyuan %s", errUsage, what, importUsage)
 	}

@@ -22,6 +22,7 @@ type demo struct {
 	c      *county
 	roads  []road
 	fac    []facility
+	places []placeName
 	pop    *popGrid
 	zj     map[string][]byte
 	stats  stats
@@ -40,6 +41,7 @@ func build(divDir string) (*demo, error) {
 	d.pop = c.buildPopulation()
 	d.roads = c.buildRoads(stream(6))
 	d.fac = c.buildFacilities(stream(7), d.roads)
+	d.places = c.buildPlaceNames(stream(8), d.roads)
 	d.stats = d.computeStats()
 	return d, nil
 }
@@ -58,12 +60,14 @@ func (d *demo) files() ([]outFile, error) {
 		outFile{"boundaries/county.geojson", d.countyGeoJSON()},
 		outFile{"boundaries/townships.geojson", d.townshipsGeoJSON()},
 		outFile{"boundaries/villages.geojson", d.villagesGeoJSON()},
+		outFile{"boundaries/villages-with-problems.geojson", d.villagesProblemsGeoJSON()},
 		outFile{"roads.geojson", d.roadsGeoJSON()},
 	)
 	fc := facilityCSVs(d.fac)
 	for _, k := range facilityKinds {
 		out = append(out, outFile{"facilities/" + k.kind + ".csv", fc[k.kind+".csv"]})
 	}
+	out = append(out, outFile{"placenames.csv", placeNamesCSV(d.places)})
 	tif, err := d.populationTIFF()
 	if err != nil {
 		return nil, fmt.Errorf("population.tif: %w", err)

@@ -1,6 +1,8 @@
 package addr
 
 import (
+	"strings"
+
 	"github.com/paulmach/orb"
 
 	"fangyuan/gazetteer"
@@ -14,6 +16,7 @@ const (
 	PrecisionHouse   = "house_number"      // a house number on record
 	PrecisionRoadNum = "road_interpolated" // on the road, placed by number (between records or by the numbering rule)
 	PrecisionRoad    = "road"              // the road's middle (no number given)
+	PrecisionPlace   = "place"             // a place name on record (地名: compound, POI, village ...), at its point
 )
 
 // Geocoded is the answer for one address.
@@ -33,6 +36,14 @@ func Geocode(sx *search.Index, lx *locate.Index, text string, day snapshot.Day) 
 	p := Parse(sx, text, day)
 	g := Geocoded{Query: text, Parsed: p, Confidence: p.Confidence, Code: p.Code}
 	d := sx.Data()
+	if p.Number == 0 { // a named place is more precise than a road's middle or a unit
+		if pl, n := placeFor(sx, &p); pl != nil {
+			pt := pl.Point
+			g.Point, g.Precision, g.Status, g.Code = &pt, PrecisionPlace, "ok", pl.AdminCode
+			g.Confidence = float64(int(900/float64(n)+0.5)) / 1000
+			return g
+		}
+	}
 	if p.road >= 0 {
 		if p.Number > 0 {
 			pl := lx.PlaceNumber(p.road, p.Number, p.Suffix, day)
@@ -76,4 +87,50 @@ func Geocode(sx *search.Index, lx *locate.Index, text string, day snapshot.Day) 
 	}
 	g.Status = "not_found"
 	return g
+}
+
+// placeFor finds the place name (with a point) that the text after the divisions names
+// (a compound, POI or other 地名): the longest end of the normalized input that is a
+// place's name or alias and holds all that text, within the county of the parsed division
+// when there is one (the whole input may name a place anywhere). It returns the place (the first by id among equals) and how many
+// places had that name.
+func placeFor(sx *search.Index, p *Parsed) (*snapshot.Place, int) {
+	tail := max(len([]rune(p.POI)), len([]rune(p.Unparsed)))
+	if p.Road != nil && p.Road.ID == 0 {
+		tail = max(tail, len([]rune(p.Road.Text+p.POI)))
+	}
+	if tail == 0 {
+		return nil, 0
+	}
+	d := sx.Data()
+	prefix := ""
+	if p.unit >= 0 {
+		u := &d.Units[p.unit]
+		prefix = gazetteer.ShortCode(u.Code, min(gazetteer.Level(u.Level), gazetteer.County))
+	}
+	rs := []rune(p.Normalized)
+	for start := 0; start <= len(rs)-max(tail, 2); start++ {
+		var best *snapshot.Place
+		n := 0
+		for _, e := range sx.Lookup(string(rs[start:])) {
+			i := sx.EntryPlace(e)
+			if i < 0 {
+				continue
+			}
+			pl := &d.Places[i]
+			// The whole input naming a place needs no division around it (滨江公园 is
+			// not in 滨江区).
+			if !pl.HasPoint || (start > 0 && !strings.HasPrefix(pl.AdminCode, prefix)) {
+				continue
+			}
+			n++
+			if best == nil || pl.ID < best.ID {
+				best = pl
+			}
+		}
+		if best != nil {
+			return best, n
+		}
+	}
+	return nil, 0
 }

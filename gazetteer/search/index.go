@@ -301,6 +301,14 @@ func (ix *Index) EntryRoad(e int32) int32 {
 	return ix.entries[e].ref
 }
 
+// EntryPlace returns the place-name index of a place entry (-1 for other kinds).
+func (ix *Index) EntryPlace(e int32) int32 {
+	if ix.entries[e].kind != KindPlace {
+		return -1
+	}
+	return ix.entries[e].ref
+}
+
 // AddressText is the short written form of a house number: 人民路12号, 人民路12甲号,
 // 人民路12号之一.
 func AddressText(road string, n int, suffix string) string {

@@ -26,6 +26,8 @@ import (
 	"fangyuan/gazetteer"
 	"fangyuan/gazetteer/addr"
 	"fangyuan/gazetteer/plate"
+	"fangyuan/gazetteer/boundary"
+	"fangyuan/gazetteer/placename"
 	"fangyuan/internal/api"
 	"fangyuan/internal/auth"
 	"fangyuan/tiles"
@@ -119,6 +121,13 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		return fail(err)
 	}
 
+	// Place names (地名); the name check's disallowed words: $FANGYUAN_PLACENAME_WORDS, else
+	// the built-in list.
+	places, err := placename.Open(pool)
+	if err != nil {
+		return fail(err)
+	}
+
 	authStore := auth.NewStore(pool)
 	rt := api.NewRouter(log, &auth.Guard{Store: authStore, Reads: cfg.Reads}, api.NewMetrics(reg))
 	s.Router = rt
@@ -127,7 +136,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 	// The route table: one line per domain package.
 	for _, routes := range [][]api.Route{
 		gazetteer.NewStore(pool).Routes(),
+		places.Routes(),
 		facility.NewStore(pool).Routes(shortCode),
+		boundary.NewStore(pool).Routes(),
 		popgrid.NewStore(pool).Routes(),
 		s.Runs.Routes(),
 		s.Gazetteer.Routes(),

@@ -33,6 +33,9 @@ func (s *Server) LoadDemoIfEmpty(ctx context.Context, log *slog.Logger, progress
 	if err := importers.LoadDemo(ctx, s.Pool, data.Demo, progress); err != nil {
 		return fmt.Errorf("demo data: %w", err)
 	}
+	if err := importers.LoadBoundaryDemo(ctx, s.Pool, progress); err != nil {
+		return fmt.Errorf("boundary demo data: %w", err)
+	}
 	log.Info("running coverage for every facility kind on the demo data")
 	if err := s.Runs.RunAllKinds(ctx); err != nil {
 		return fmt.Errorf("demo coverage runs: %w", err)

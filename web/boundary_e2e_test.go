@@ -1,0 +1,156 @@
+package web_test
+
+import (
+	"archive/zip"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"fangyuan/data"
+	"fangyuan/gazetteer"
+	"fangyuan/gazetteer/boundary"
+	"fangyuan/importers"
+	"fangyuan/internal/api"
+	"fangyuan/internal/auth"
+	"fangyuan/internal/db/dbtest"
+	"fangyuan/web"
+)
+
+// TestBoundaryBrowser opens the boundary page (界线联检) in headless Chromium on the
+// boundary demo: the past round's markers show with their conditions, and a team's package
+// downloaded from the page is a zip whose markers.geojson lists exactly that team's markers.
+func TestBoundaryBrowser(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node not found: install Node.js 18+ (apt-get install -y nodejs npm)")
+	}
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("chromium not found at %s: install it (apt-get install -y chromium, or make deps) or set CHROMIUM", chromium)
+	}
+	dir, _ := filepath.Abs("e2e")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
+		npm, err := exec.LookPath("npm")
+		if err != nil {
+			t.Fatal("npm not found: install it (apt-get install -y npm) to fetch playwright-core")
+		}
+		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("npm ci in web/e2e: %v\n%s", err, out)
+		}
+	}
+
+	pool := dbtest.Pool(t)
+	ctx := dbtest.CLI()
+	if _, err := importers.Divisions(ctx, pool, data.Demo, "demo/divisions/fangyuan-demo", importers.DivisionOptions{ValidFrom: importers.DemoSnapshot}); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []struct {
+		file  string
+		level gazetteer.Level
+	}{{"demo/boundaries/county.geojson", gazetteer.County}, {"demo/boundaries/townships.geojson", gazetteer.Township}, {"demo/boundaries/villages.geojson", gazetteer.Village}} {
+		if _, err := importers.Boundaries(ctx, pool, data.Demo, b.file, importers.BoundaryOptions{Level: b.level, CodeField: "code", NameField: "name"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := importers.LoadBoundaryDemo(ctx, pool, nil); err != nil {
+		t.Fatal(err)
+	}
+	as := auth.NewStore(pool)
+	editor, _, err := as.CreateToken(ctx, "web.boundary", auth.BoundaryEditor, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := api.NewRouter(slog.New(slog.NewTextHandler(io.Discard, nil)), &auth.Guard{Store: as, Reads: auth.ReadsOpen}, nil)
+	rt.Handle(boundary.NewStore(pool).Routes()...)
+	ui := web.Handler()
+	rt.Mount("/", ui)
+	rt.Mount("/ui/*", ui)
+	srv := httptest.NewServer(rt)
+	defer srv.Close()
+
+	zipPath := filepath.Join(t.TempDir(), "package.zip")
+	shot, _ := filepath.Abs(filepath.Join("..", "test-results", "boundary.png"))
+	if err := os.MkdirAll(filepath.Dir(shot), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, node, "boundary.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "FANGYUAN_URL="+srv.URL, "CHROMIUM="+chromium, "FANGYUAN_TOKEN="+editor,
+		"FANGYUAN_ROUND="+importers.DemoPastRound, "FANGYUAN_TEAM=第一组", "FANGYUAN_DOWNLOAD="+zipPath, "FANGYUAN_SCREENSHOT="+shot)
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("browser test: %v", err)
+	}
+
+	// The downloaded zip: its markers.geojson lists the team's markers (from PostGIS).
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var got []string
+	for _, f := range zr.File {
+		if !strings.HasSuffix(f.Name, "/markers.geojson") {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fc struct {
+			Features []struct {
+				Properties struct {
+					Number string `json:"number"`
+				} `json:"properties"`
+			} `json:"features"`
+		}
+		err = json.NewDecoder(rc).Decode(&fc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ft := range fc.Features {
+			got = append(got, ft.Properties.Number)
+		}
+	}
+	rows, err := pool.Query(context.Background(), `
+SELECT m.number FROM boundary_marker m
+JOIN inspection_round_line rl ON rl.line_id = m.line_id
+JOIN inspection_round r ON r.id = rl.round_id AND r.name = $1
+JOIN inspection_team tm ON tm.id = rl.team_id AND tm.name = $2`, importers.DemoPastRound, "第一组")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, n)
+	}
+	rows.Close()
+	sort.Strings(got)
+	sort.Strings(want)
+	if len(want) == 0 || strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("package markers %v, want the team's %v", got, want)
+	}
+}
