@@ -38,10 +38,18 @@ func Font() ([]byte, error) {
 	if p := os.Getenv("FANGYUAN_PLATE_FONT"); p != "" {
 		paths = append([]string{p}, paths...)
 	}
+	b, err := FontAt(paths)
+	if err == nil {
+		fontCache.data = b
+	}
+	return b, err
+}
+
+// FontAt reads the first of paths that is a TrueType font.
+func FontAt(paths []string) ([]byte, error) {
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err == nil && len(b) > 4 && (string(b[:4]) == "\x00\x01\x00\x00" || string(b[:4]) == "true") {
-			fontCache.data = b
 			return b, nil
 		}
 	}
@@ -96,7 +104,7 @@ func (s *Store) SheetPDF(w io.Writer, road string, plates []Plate) error {
 	pdf.SetTitle("门牌 "+road, true)
 	pdf.SetCreator("fangyuan", true)
 	pdf.SetAutoPageBreak(false, 0)
-	pdf.AddUTF8FontFromBytes("cjk", "", font)
+	pdf.AddUTF8FontFromBytes("DroidSansFallback", "", font)
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("font: %w", err)
 	}
@@ -114,7 +122,7 @@ func (s *Store) SheetPDF(w io.Writer, road string, plates []Plate) error {
 	for pg := 0; pg < pages; pg++ {
 		pdf.AddPage()
 		pdf.SetTextColor(0, 0, 0)
-		pdf.SetFont("cjk", "", 9)
+		pdf.SetFont("DroidSansFallback", "", 9)
 		pdf.Text(marginX, 10, fmt.Sprintf("门牌打印单 %s — %d 块 — 第 %d/%d 页", road, len(plates), pg+1, pages))
 		end := min(len(plates), (pg+1)*cols*rows)
 		for i := pg * cols * rows; i < end; i++ {

@@ -34,6 +34,16 @@ type Date struct{ time.Time }
 // MarshalJSON writes the date as "2006-01-02".
 func (d Date) MarshalJSON() ([]byte, error) { return []byte(`"` + d.Format(time.DateOnly) + `"`), nil }
 
+// UnmarshalJSON reads "2006-01-02".
+func (d *Date) UnmarshalJSON(b []byte) error {
+	t, err := time.Parse(`"`+time.DateOnly+`"`, string(b))
+	if err != nil {
+		return err
+	}
+	d.Time = t
+	return nil
+}
+
 func (d Date) String() string { return d.Format(time.DateOnly) }
 
 // Event is one status a plate took, with the date it took effect.
