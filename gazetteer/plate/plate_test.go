@@ -376,7 +376,8 @@ func TestSheet(t *testing.T) {
 		t.Fatalf("%d rendered pages, want 1 (6 plates, 8 a page)", len(pages))
 	}
 	fonts := run(t, "pdffonts", filepath.Join(dir, "sheet.pdf"))
-	if !regexp.MustCompile(`(?m)^\S*droidsansfallback\s+CID TrueType\s+Identity-H\s+yes\s`).MatchString(fonts) {
+	if !regexp.MustCompile(`(?m)^\S*droidsansfallback\s+CID TrueType\s+Identity-H\s+yes\s`).MatchString(fonts) ||
+		!regexp.MustCompile(`(?m)^\S*dejavusans\s+CID TrueType\s+Identity-H\s+yes\s`).MatchString(fonts) {
 		t.Fatalf("pdffonts lists no embedded CJK font:\n%s", fonts)
 	}
 	text := run(t, "pdftotext", "-layout", filepath.Join(dir, "sheet.pdf"), "-")
@@ -426,15 +427,11 @@ func TestSheet(t *testing.T) {
 }
 
 func TestMissingFontNamesThePackage(t *testing.T) {
-	t.Setenv("FANGYUAN_PLATE_FONT", "")
-	saved := plate.FontPaths
-	plate.FontPaths = []string{filepath.Join(t.TempDir(), "none.ttf")}
-	defer func() { plate.FontPaths = saved }()
-	// Font caches what it read; a fresh process would fail here, so check the message of
-	// the lookup on the missing path directly.
-	_, err := plate.FontAt(plate.FontPaths)
-	if err == nil || !strings.Contains(err.Error(), plate.FontPackage) {
-		t.Fatalf("err = %v; want one naming %s", err, plate.FontPackage)
+	for _, f := range []plate.FontSpec{plate.CJKFont, plate.LatinFont} {
+		_, err := plate.FontAt(f, []string{filepath.Join(t.TempDir(), "none.ttf")})
+		if err == nil || !strings.Contains(err.Error(), "install the Debian package "+f.Package) {
+			t.Errorf("err = %v; want one naming %s", err, f.Package)
+		}
 	}
 }
 

@@ -13,48 +13,126 @@ import (
 	"github.com/go-pdf/fpdf"
 )
 
-// FontPackage is the Debian package whose TrueType font the PDF sheets embed.
-const FontPackage = "fonts-droid-fallback"
+// The sheets embed two TrueType fonts read from the system at run time: Droid Sans
+// Fallback for the Chinese characters (it has no Latin glyphs) and DejaVu Sans for pinyin,
+// digits and ids.
+type FontSpec struct {
+	Name    string   // PDF font family
+	Package string   // the Debian package that ships it
+	Env     string   // environment variable naming another file
+	Paths   []string // where it is looked for
+}
 
-// FontPaths are where the Chinese TrueType font is looked for (FANGYUAN_PLATE_FONT first).
-var FontPaths = []string{"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"}
+var (
+	// CJKFont is the font of the Chinese text.
+	CJKFont = FontSpec{"DroidSansFallback", "fonts-droid-fallback", "FANGYUAN_PLATE_FONT",
+		[]string{"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"}}
+	// LatinFont is the font of pinyin, digits and ids.
+	LatinFont = FontSpec{"DejaVuSans", "fonts-dejavu-core", "FANGYUAN_PLATE_LATIN_FONT",
+		[]string{"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"}}
+)
 
 var fontCache struct {
 	sync.Mutex
-	data []byte
+	data map[string][]byte
 }
 
-// ErrNoFont means no TrueType font with Chinese glyphs was found.
-var ErrNoFont = errors.New("no Chinese TrueType font")
+// ErrNoFont means a font of the sheets was not found.
+var ErrNoFont = errors.New("no TrueType font")
 
-// Font reads the TrueType font of the sheets from the system (once).
-func Font() ([]byte, error) {
+// Font reads a font of the sheets from the system (once).
+func Font(f FontSpec) ([]byte, error) {
 	fontCache.Lock()
 	defer fontCache.Unlock()
-	if fontCache.data != nil {
-		return fontCache.data, nil
+	if b := fontCache.data[f.Name]; b != nil {
+		return b, nil
 	}
-	paths := FontPaths
-	if p := os.Getenv("FANGYUAN_PLATE_FONT"); p != "" {
+	paths := f.Paths
+	if p := os.Getenv(f.Env); p != "" {
 		paths = append([]string{p}, paths...)
 	}
-	b, err := FontAt(paths)
+	b, err := FontAt(f, paths)
 	if err == nil {
-		fontCache.data = b
+		if fontCache.data == nil {
+			fontCache.data = map[string][]byte{}
+		}
+		fontCache.data[f.Name] = b
 	}
 	return b, err
 }
 
 // FontAt reads the first of paths that is a TrueType font.
-func FontAt(paths []string) ([]byte, error) {
+func FontAt(f FontSpec, paths []string) ([]byte, error) {
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err == nil && len(b) > 4 && (string(b[:4]) == "\x00\x01\x00\x00" || string(b[:4]) == "true") {
 			return b, nil
 		}
 	}
-	return nil, fmt.Errorf("%w for the plate sheet (looked for %s): install the Debian package %s (make deps), or set FANGYUAN_PLATE_FONT to a .ttf with Chinese glyphs",
-		ErrNoFont, strings.Join(paths, ", "), FontPackage)
+	return nil, fmt.Errorf("%w %s for the plate sheet (looked for %s): install the Debian package %s (make deps), or set %s to a .ttf",
+		ErrNoFont, f.Name, strings.Join(paths, ", "), f.Package, f.Env)
+}
+
+// isCJK is whether r is drawn in the Chinese font.
+func isCJK(r rune) bool { return r >= 0x2E80 }
+
+// textRuns splits s into runs of the same font.
+func textRuns(s string, fn func(cjk bool, run string)) {
+	start, cur := 0, false
+	for i, r := range s {
+		c := isCJK(r)
+		if i > start && c != cur {
+			fn(cur, s[start:i])
+			start = i
+		}
+		cur = c
+	}
+	if start < len(s) {
+		fn(cur, s[start:])
+	}
+}
+
+// mixed draws strings in the two fonts on a PDF.
+type mixed struct {
+	pdf  *fpdf.Fpdf
+	size float64
+}
+
+func (m *mixed) font(cjk bool) {
+	if cjk {
+		m.pdf.SetFont(CJKFont.Name, "", m.size)
+	} else {
+		m.pdf.SetFont(LatinFont.Name, "", m.size)
+	}
+}
+
+func (m *mixed) width(s string) float64 {
+	w := 0.0
+	textRuns(s, func(cjk bool, run string) { m.font(cjk); w += m.pdf.GetStringWidth(run) })
+	return w
+}
+
+func (m *mixed) text(x, y float64, s string) {
+	textRuns(s, func(cjk bool, run string) {
+		m.font(cjk)
+		m.pdf.Text(x, y, run)
+		x += m.pdf.GetStringWidth(run)
+	})
+}
+
+// fit sets the largest size ≤ max at which s fits in width mm.
+func (m *mixed) fit(s string, max, width float64) {
+	for m.size = max; m.size > 4; m.size -= 0.5 {
+		if m.width(s) <= width {
+			return
+		}
+	}
+}
+
+// center draws s centred on cx at the largest size ≤ max that fits in width.
+func (m *mixed) center(cx, y, max, width float64, s string) {
+	m.fit(s, max, width)
+	m.text(cx-m.width(s)/2, y, s)
 }
 
 // The GB 17733 门牌 layout on A4: 2 × 4 plates of 90 × 60 mm, white text on blue, the
@@ -96,34 +174,27 @@ func foot(a Address) (zh, py string) {
 // SheetPDF writes the print sheet of a road's plates as PDF with the Chinese font
 // embedded (subset).
 func (s *Store) SheetPDF(w io.Writer, road string, plates []Plate) error {
-	font, err := Font()
-	if err != nil {
-		return err
-	}
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetTitle("门牌 "+road, true)
 	pdf.SetCreator("fangyuan", true)
 	pdf.SetAutoPageBreak(false, 0)
-	pdf.AddUTF8FontFromBytes("DroidSansFallback", "", font)
+	for _, f := range []FontSpec{CJKFont, LatinFont} {
+		b, err := Font(f)
+		if err != nil {
+			return err
+		}
+		pdf.AddUTF8FontFromBytes(f.Name, "", b)
+	}
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("font: %w", err)
 	}
-	// fit sets the largest size ≤ max at which txt fits in width mm.
-	fit := func(txt string, max, width float64) {
-		size := max
-		for ; size > 4; size -= 0.5 {
-			pdf.SetFontSize(size)
-			if pdf.GetStringWidth(txt) <= width {
-				break
-			}
-		}
-	}
+	m := &mixed{pdf: pdf}
 	pages := max(1, (len(plates)+cols*rows-1)/(cols*rows))
 	for pg := 0; pg < pages; pg++ {
 		pdf.AddPage()
 		pdf.SetTextColor(0, 0, 0)
-		pdf.SetFont("DroidSansFallback", "", 9)
-		pdf.Text(marginX, 10, fmt.Sprintf("门牌打印单 %s — %d 块 — 第 %d/%d 页", road, len(plates), pg+1, pages))
+		m.size = 9
+		m.text(marginX, 10, fmt.Sprintf("门牌打印单 %s — %d 块 — 第 %d/%d 页", road, len(plates), pg+1, pages))
 		end := min(len(plates), (pg+1)*cols*rows)
 		for i := pg * cols * rows; i < end; i++ {
 			p := plates[i]
@@ -137,10 +208,7 @@ func (s *Store) SheetPDF(w io.Writer, road string, plates []Plate) error {
 			pdf.SetTextColor(255, 255, 255)
 			textW := plateW - qrBox - 12
 			cx := x + 4 + textW/2
-			center := func(txt string, max, baseline float64) {
-				fit(txt, max, textW)
-				pdf.Text(cx-pdf.GetStringWidth(txt)/2, baseline, txt)
-			}
+			center := func(txt string, max, baseline float64) { m.center(cx, baseline, max, textW, txt) }
 			center(a.Road, 16, y+13)
 			center(a.RoadPinyin, 7, y+18.5)
 			center(a.NumberText(), 30, y+36)
@@ -165,10 +233,8 @@ func (s *Store) SheetPDF(w io.Writer, road string, plates []Plate) error {
 				pdf.Rect(qx+float64(mx+Quiet)*mod, qy+float64(my+Quiet)*mod, float64(n)*mod+0.01, mod+0.01, "F")
 			})
 			pdf.SetTextColor(255, 255, 255)
-			pdf.SetFontSize(7)
-			pdf.Text(qx+qrBox/2-pdf.GetStringWidth(p.ID)/2, qy+qrBox+5, p.ID)
-			pdf.SetFontSize(5)
-			pdf.Text(qx+qrBox/2-pdf.GetStringWidth("扫码查看地址")/2, qy+qrBox+9, "扫码查看地址")
+			m.center(qx+qrBox/2, qy+qrBox+5, 7, qrBox+4, p.ID)
+			m.center(qx+qrBox/2, qy+qrBox+9, 5, qrBox+4, "扫码查看地址")
 		}
 	}
 	return pdf.Output(w)
@@ -181,7 +247,7 @@ func (s *Store) SheetSVG(w io.Writer, road string, plates []Plate) error {
 	var b bytes.Buffer
 	esc := html.EscapeString
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>
-<svg xmlns="http://www.w3.org/2000/svg" width="%gmm" height="%gmm" viewBox="0 0 %g %g" font-family="Droid Sans Fallback, WenQuanYi Zen Hei, Noto Sans CJK SC, sans-serif">
+<svg xmlns="http://www.w3.org/2000/svg" width="%gmm" height="%gmm" viewBox="0 0 %g %g" font-family="DejaVu Sans, Droid Sans Fallback, WenQuanYi Zen Hei, Noto Sans CJK SC, sans-serif">
 <title>门牌 %s</title>
 `, pageW, pageH*float64(pages), pageW, pageH*float64(pages), esc(road))
 	text := func(x, y, size float64, fill, anchor, txt string) {
