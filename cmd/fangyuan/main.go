@@ -34,6 +34,7 @@ Usage:
                                                                    gap report from files, no database
   fangyuan coverage standards                                      print the default service standards
   fangyuan token  create|list|revoke ...                           API tokens
+  fangyuan plates issue|sheet --road ID [-o sheet.pdf]             数字门牌 digital plates of a road
   fangyuan version
 
 Environment:
@@ -92,6 +93,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return cmdCoverage(ctx, args[1:], stdout)
 	case "token":
 		return cmdToken(ctx, args[1:], stdout)
+	case "plates":
+		return cmdPlates(ctx, args[1:], stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "fangyuan", version())
 		return nil

@@ -237,6 +237,19 @@ func divisions(ctx context.Context, q Querier, code string) ([]Division, error) 
 	return append(out, ds...), err
 }
 
+// NoRoadError means a road id names no road; it is a pgx.ErrNoRows.
+type NoRoadError struct{ ID int64 }
+
+func (e *NoRoadError) Error() string { return fmt.Sprintf("no road %d", e.ID) }
+func (e *NoRoadError) Unwrap() error { return pgx.ErrNoRows }
+
+func roadErr(err error, road int64) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &NoRoadError{road}
+	}
+	return err
+}
+
 // Issue orders a plate for house number hn on date on and audits it.
 func (s *Store) Issue(ctx context.Context, hn int64, on time.Time) (Plate, error) {
 	var out Plate
@@ -310,10 +323,7 @@ func (s *Store) IssueRoad(ctx context.Context, road int64, on time.Time) ([]stri
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var name string
 		if err := tx.QueryRow(ctx, sqlRoadExists, road).Scan(&name); err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("%w: no road %d", pgx.ErrNoRows, road)
-			}
-			return err
+			return roadErr(err, road)
 		}
 		rows, err := tx.Query(ctx, sqlRoadNumbersWithoutPlate, road)
 		if err != nil {
@@ -440,7 +450,7 @@ func setStatus(ctx context.Context, tx pgx.Tx, id string, version int, status st
 func (s *Store) RoadPlates(ctx context.Context, road int64) (string, []Plate, error) {
 	var name string
 	if err := s.pool.QueryRow(ctx, sqlRoadExists, road).Scan(&name); err != nil {
-		return "", nil, err
+		return "", nil, roadErr(err, road)
 	}
 	rows, err := s.pool.Query(ctx, sqlRoadPlates, road)
 	if err != nil {
