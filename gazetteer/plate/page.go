@@ -23,6 +23,7 @@ var pageTmpl = template.Must(template.New("plate").Funcs(template.FuncMap{
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>{{if .Plate}}{{.Plate.Address.Text}} · 数字门牌{{else}}{{.Title}}{{end}}</title>
 <style>
 *{box-sizing:border-box}
