@@ -320,6 +320,27 @@ WHERE n % 2 = 1 AND NOT EXISTS (SELECT 1 FROM plate WHERE house_number_id = x.id
 	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM plate p JOIN house_number h ON h.id = p.house_number_id WHERE h.road_id = $1 AND p.status = 'installed' AND p.installed_on = '2026-11-20'`, e.road2).Scan(&installed); err != nil || installed != 2 {
 		t.Fatalf("%d demo plates installed, want 2 (%v)", installed, err)
 	}
+	rows, err := e.pool.Query(ctx, `SELECT p.id, string_agg(ev.status || '@' || ev.on_date, ' ' ORDER BY ev.id),
+  (SELECT count(*) FROM audit_log a WHERE a.entity = 'plate' AND a.entity_key = p.id AND a.actor LIKE 'cli:%')
+FROM plate p JOIN house_number h ON h.id = p.house_number_id JOIN plate_event ev ON ev.plate_id = p.id
+WHERE h.road_id = $1 GROUP BY p.id`, e.road2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, hist string
+		var audits int
+		if err := rows.Scan(&id, &hist, &audits); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := plate.ParseID(id); err != nil || hist != "ordered@2026-11-02 installed@2026-11-20" || audits != 1 {
+			t.Errorf("demo plate %s (%v): history %q, %d audit rows", id, err, hist, audits)
+		}
+	}
+	if again, err := st.IssueDemo(ctx); err != nil || again != 0 {
+		t.Fatalf("second demo run issued %d (%v)", again, err)
+	}
 }
 
 // The QR PNG and SVG the service serves decode (zbarimg; the SVG through rsvg-convert) to

@@ -63,6 +63,25 @@ WHERE n % 2 = 1
   AND NOT EXISTS (SELECT 1 FROM plate p WHERE p.house_number_id = x.id AND p.status <> 'removed')
 ORDER BY id`
 
+	// The demo's plates in three statements: $1 ids, $2 house numbers, ordered on $3 and
+	// installed on $4; audited as created by $5 via $6.
+	sqlInsertDemoPlates = `
+INSERT INTO plate (id, house_number_id, status, ordered_on, installed_on, version)
+SELECT id, hn, 'installed', $3, $4, 2 FROM unnest($1::text[], $2::bigint[]) AS x (id, hn)`
+
+	sqlInsertDemoEvents = `
+INSERT INTO plate_event (plate_id, status, on_date)
+SELECT id, s.status, s.on_date
+FROM (VALUES (1, 'ordered', $2::date), (2, 'installed', $3::date)) AS s (n, status, on_date), unnest($1::text[]) WITH ORDINALITY AS x (id, i)
+ORDER BY s.n, x.i`
+
+	sqlAuditDemoPlates = `
+INSERT INTO audit_log (actor, via, action, entity, entity_key, after, detail)
+SELECT $5, $6, 'create', 'plate', id,
+  jsonb_build_object('id', id, 'house_number_id', hn, 'status', 'installed', 'ordered_on', $3::date, 'installed_on', $4::date),
+  '{"source": "demo"}'::jsonb
+FROM unnest($1::text[], $2::bigint[]) AS x (id, hn)`
+
 	// The division chain of a code, from the province down.
 	sqlDivisionChain = `
 WITH RECURSIVE c AS (

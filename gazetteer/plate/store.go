@@ -356,11 +356,16 @@ func (s *Store) issueAll(ctx context.Context, tx pgx.Tx, hns []int64, on time.Ti
 }
 
 // IssueDemo issues plates for every second active house number of the database (by id)
-// that has none: ordered on 2026-11-02 and installed on 2026-11-20. It is the plate part
-// of the demo data; run it after the demo's house numbers are loaded.
+// that has none: ordered on 2026-11-02 and installed on 2026-11-20, in one transaction of a
+// few set-based statements (audited). It is the plate part of the demo data; LoadDemo runs
+// it after the demo's house numbers are loaded.
 func (s *Store) IssueDemo(ctx context.Context) (int, error) {
 	ordered := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	installed := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	who, ok := auth.FromContext(ctx)
+	if !ok {
+		return 0, auth.ErrNoPrincipal
+	}
 	var n int
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, sqlDemoNumbers)
@@ -368,15 +373,31 @@ func (s *Store) IssueDemo(ctx context.Context) (int, error) {
 			return err
 		}
 		hns, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
+		if err != nil || len(hns) == 0 {
 			return err
 		}
-		ids, err := s.issueAll(ctx, tx, hns, ordered, map[string]any{"source": "demo"})
-		if err != nil {
+		ids := make([]string, len(hns))
+		seen := map[string]bool{}
+		for i := range ids {
+			for ids[i] == "" || seen[ids[i]] {
+				if ids[i], err = NewID(s.Rand); err != nil {
+					return err
+				}
+			}
+			seen[ids[i]] = true
+		}
+		if err := auth.BindRequestID(ctx, tx); err != nil {
 			return err
 		}
-		for _, id := range ids {
-			if err := setStatus(ctx, tx, id, 1, "installed", installed); err != nil {
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{sqlInsertDemoPlates, []any{ids, hns, ordered, installed}},
+			{sqlInsertDemoEvents, []any{ids, ordered, installed}},
+			{sqlAuditDemoPlates, []any{ids, hns, ordered, installed, who.Name, who.Via}},
+		} {
+			if _, err := tx.Exec(ctx, q.sql, q.args...); err != nil {
 				return err
 			}
 		}
