@@ -266,9 +266,18 @@ func TestConcurrentStatusOneWins(t *testing.T) {
 	p := e.issue(t, e.hn[2], "2026-10-01")
 	codes := make(chan int, 2)
 	for _, st := range []string{"installed", "removed"} {
-		go func() {
-			code, _, _ := e.do(t, "POST", "/api/plates/"+p.ID+"/status", e.editor, map[string]any{"version": 1, "status": st, "date": "2026-10-02"})
-			codes <- code
+		go func() { // no t.Fatal off the test goroutine: a transport error is code 0
+			body := `{"version": 1, "status": "` + st + `", "date": "2026-10-02"}`
+			req, _ := http.NewRequest("POST", e.url+"/api/plates/"+p.ID+"/status", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+e.editor)
+			req.Header.Set("Content-Type", "application/json")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			res.Body.Close()
+			codes <- res.StatusCode
 		}()
 	}
 	a, b := <-codes, <-codes
