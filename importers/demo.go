@@ -11,6 +11,7 @@ import (
 
 	"fangyuan/coverage/facility"
 	"fangyuan/gazetteer"
+	"fangyuan/gazetteer/plate"
 	"fangyuan/geo"
 )
 
@@ -67,6 +68,14 @@ func LoadDemo(ctx context.Context, pool *pgxpool.Pool, demo fs.FS, log io.Writer
 		if err := report(Facilities(ctx, pool, demo, "demo/facilities/"+k.ID+".csv", FacilityOptions{Options: opts, Kind: k.ID, CRS: geo.WGS84})); err != nil {
 			return err
 		}
+	}
+	// 数字门牌: plates for every second active house number (none before there are any).
+	n, err := plate.NewStore(pool, "").IssueDemo(ctx)
+	if err != nil {
+		return fmt.Errorf("demo plates: %w", err)
+	}
+	if log != nil && n > 0 {
+		fmt.Fprintf(log, "demo plates: %d issued and installed\n", n)
 	}
 	return nil
 }

@@ -36,6 +36,7 @@ Usage:
   fangyuan boundaries derive|check --level L FILE -o OUT.geojson   boundary lines (界线) and topology
                                                                    checks from files, no database
   fangyuan token  create|list|revoke ...                           API tokens
+  fangyuan plates issue|sheet --road ID [-o sheet.pdf]             数字门牌 digital plates of a road
   fangyuan version
 
 Environment:
@@ -96,6 +97,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return cmdBoundaries(ctx, args[1:], stdout)
 	case "token":
 		return cmdToken(ctx, args[1:], stdout)
+	case "plates":
+		return cmdPlates(ctx, args[1:], stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "fangyuan", version())
 		return nil

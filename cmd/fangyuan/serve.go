@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -26,6 +27,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	demo := fs.Bool("demo", false, "load the embedded demo data (and run coverage for every kind) when the database holds no divisions yet")
 	basemap := fs.String("basemap", os.Getenv("FANGYUAN_BASEMAP"), "optional basemap: a raster XYZ URL template or a local raster .pmtiles file (env FANGYUAN_BASEMAP)")
 	standardsFile := fs.String("standards", os.Getenv("FANGYUAN_STANDARDS"), "service standards file (JSON; default: the built-in standards of DESIGN.md) (env FANGYUAN_STANDARDS)")
+	publicURL := fs.String("public-url", os.Getenv("FANGYUAN_PUBLIC_URL"), "base URL the plates' QR codes point to, <public-url>/p/<id> (env FANGYUAN_PUBLIC_URL; default http://<listen>)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -44,7 +46,8 @@ func cmdServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	srv, err := app.New(ctx, pool, app.Config{Reads: policy, Log: slog.Default(), Standards: standards, Basemap: *basemap, Version: version()})
+	srv, err := app.New(ctx, pool, app.Config{Reads: policy, Log: slog.Default(), Standards: standards, Basemap: *basemap, Version: version(),
+		PublicURL: cmp.Or(*publicURL, "http://"+*listen)})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
@@ -26,6 +27,7 @@ import (
 	"fangyuan/gazetteer/addr"
 	"fangyuan/gazetteer/boundary"
 	"fangyuan/gazetteer/placename"
+	"fangyuan/gazetteer/plate"
 	"fangyuan/internal/api"
 	"fangyuan/internal/auth"
 	"fangyuan/tiles"
@@ -52,6 +54,7 @@ type Config struct {
 	// HTTP server timeouts of HTTPServer and Serve; zero values take ReadTimeout,
 	// WriteTimeout and IdleTimeout.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	PublicURL                              string // base of the plates' QR URLs (<PublicURL>/p/<id>); "" is http://localhost:8080
 }
 
 // Server is the wired service.
@@ -141,6 +144,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		s.Gazetteer.Routes(),
 		s.Tiles.Routes(),
 		authStore.Routes(),
+		plate.NewStore(pool, cmp.Or(cfg.PublicURL, "http://localhost:8080")).Routes(), // 数字门牌 and /p/{id}
 		svc.routes(), // /healthz, /api/version, /api/openapi.json, /metrics
 	} {
 		rt.Handle(routes...)
