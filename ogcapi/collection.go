@@ -132,3 +132,7 @@ type InputFeature struct {
 
 // ErrVersion reports that the If-Match version is stale (412).
 var ErrVersion = errors.New("the feature has changed since that version")
+
+// ErrBadCursor is what Items returns for an after or before cursor that cannot be a key
+// of the collection (400).
+var ErrBadCursor = errors.New("the cursor is not a key of this collection")

@@ -485,6 +485,13 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	page, err := c.Items(r.Context(), q)
+	if errors.Is(err, ErrBadCursor) {
+		field := "after"
+		if q.Before != "" {
+			field = "before"
+		}
+		return api.BadRequest(field, "%v", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 	"fangyuan/gazetteer/addr"
 	"fangyuan/internal/api"
 	"fangyuan/internal/auth"
+	"fangyuan/ogcapi"
 	"fangyuan/tiles"
 	"fangyuan/web"
 )
@@ -130,6 +131,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		s.Gazetteer.Routes(),
 		s.Tiles.Routes(),
 		authStore.Routes(),
+		ogcapi.New(gazetteer.NewStore(pool).Collections(), facility.NewStore(pool).Collections(), s.Runs).Routes(), // OGC API – Features under /ogc
 		svc.routes(), // /healthz, /api/version, /api/openapi.json, /metrics
 	} {
 		rt.Handle(routes...)
