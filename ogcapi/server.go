@@ -84,6 +84,7 @@ func (s *Server) Routes() []api.Route {
 		{Method: http.MethodGet, Path: Prefix + "/collections", Tag: tag, Summary: "Feature collections", Params: []api.Param{f}, Handler: s.collections},
 		{Method: http.MethodGet, Path: coll, Tag: tag, Summary: "One feature collection", Params: []api.Param{cid, f}, Handler: s.collection},
 		{Method: http.MethodGet, Path: coll + "/queryables", Tag: tag, Summary: "Queryable properties (JSON Schema)", Params: []api.Param{cid, f}, Produces: []string{schemaType}, Handler: s.queryables},
+		{Method: http.MethodGet, Path: coll + "/schema", Tag: tag, Summary: "The schema of the features' properties (JSON Schema)", Params: []api.Param{cid}, Produces: []string{schemaType}, Handler: s.schema},
 		{Method: http.MethodGet, Path: coll + "/items", Tag: tag, Summary: "Features of a collection (GeoJSON, keyset paging)",
 			Description: "Parameters: bbox, bbox-crs, crs, datetime, limit (1–10000, default 100), after/before (cursors of the next/prev links), f, and equality filters on the collection's queryables.",
 			Params:      []api.Param{cid, f}, Produces: []string{geoJSONType, htmlType}, Handler: s.items},
@@ -231,6 +232,7 @@ func collectionDoc(r *http.Request, c Collection, html bool, self bool) map[stri
 		Link{Href: base(r) + p + "/items", Rel: "items", Type: geoJSONType, Title: m.Title + " (GeoJSON)"},
 		Link{Href: base(r) + p + "/items?f=html", Rel: "items", Type: htmlType, Title: m.Title + " (HTML)"},
 		Link{Href: base(r) + p + "/queryables", Rel: "http://www.opengis.net/def/rel/ogc/1.0/queryables", Type: schemaType, Title: "queryables"},
+		Link{Href: base(r) + p + "/schema", Rel: "describedby", Type: schemaType, Title: "schema of the features"},
 	)
 	doc := map[string]any{
 		"id": m.ID, "title": m.Title, "description": m.Description, "itemType": "feature",
@@ -284,6 +286,50 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request) error {
 	return writeJSONDoc(w, jsonType, doc)
 }
 
+// propertySchema is the JSON Schema of the properties (all, or the queryable ones).
+func propertySchema(m Meta, queryableOnly bool) map[string]any {
+	props := map[string]any{}
+	for _, p := range m.Properties {
+		if queryableOnly && !p.Queryable {
+			continue
+		}
+		sch := map[string]any{"type": p.Type}
+		if p.Type == "array" {
+			sch["items"] = map[string]any{"type": "string"}
+		}
+		if p.Title != "" {
+			sch["title"] = p.Title
+		}
+		if p.Description != "" {
+			sch["description"] = p.Description
+		}
+		if len(p.Enum) > 0 {
+			sch["enum"] = p.Enum
+		}
+		props[p.Name] = sch
+	}
+	return props
+}
+
+// schema serves the JSON Schema of a collection's features (GDAL reads field types from
+// it: the describedby link).
+func (s *Server) schema(w http.ResponseWriter, r *http.Request) error {
+	if err := checkParams(r, "f"); err != nil {
+		return err
+	}
+	c, err := s.find(r)
+	if err != nil {
+		return err
+	}
+	m := c.Meta()
+	doc := map[string]any{
+		"$schema": "https://json-schema.org/draft/2019-09/schema",
+		"$id":     base(r) + "/collections/" + url.PathEscape(m.ID) + "/schema",
+		"type":    "object", "title": m.Title, "properties": propertySchema(m, false),
+	}
+	return writeJSONDoc(w, schemaType, doc)
+}
+
 func (s *Server) queryables(w http.ResponseWriter, r *http.Request) error {
 	if err := checkParams(r, "f"); err != nil {
 		return err
@@ -297,23 +343,7 @@ func (s *Server) queryables(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m := c.Meta()
-	props := map[string]any{}
-	for _, p := range m.Properties {
-		if !p.Queryable {
-			continue
-		}
-		sch := map[string]any{"type": p.Type}
-		if p.Title != "" {
-			sch["title"] = p.Title
-		}
-		if p.Description != "" {
-			sch["description"] = p.Description
-		}
-		if len(p.Enum) > 0 {
-			sch["enum"] = p.Enum
-		}
-		props[p.Name] = sch
-	}
+	props := propertySchema(m, true)
 	doc := map[string]any{
 		"$schema": "https://json-schema.org/draft/2019-09/schema",
 		"$id":     base(r) + "/collections/" + url.PathEscape(m.ID) + "/queryables",
