@@ -37,7 +37,7 @@ func TestConformance(t *testing.T) {
 		mustStatus(t, head, 200, "HEAD /ogc")
 	})
 	t.Run("/conf/core/root-op", func(t *testing.T) {
-		for _, p := range []string{"/ogc", "/ogc/"} {
+		for _, p := range []string{"/ogc", "/ogc?f=json"} {
 			resp, _ := getJSON(t, env, p)
 			mustStatus(t, resp, 200, p)
 		}

@@ -78,7 +78,6 @@ func (s *Server) Routes() []api.Route {
 	role := string(auth.Planner)
 	return []api.Route{
 		{Method: http.MethodGet, Path: Prefix, Tag: tag, Summary: "OGC API – Features landing page", Params: []api.Param{f}, Handler: s.landing},
-		{Method: http.MethodGet, Path: Prefix + "/", Tag: tag, Summary: "OGC API – Features landing page", Params: []api.Param{f}, Handler: s.landing},
 		{Method: http.MethodGet, Path: Prefix + "/api", Tag: tag, Summary: "OpenAPI 3.0 definition of the OGC API", Produces: []string{oasType}, Handler: s.openapi},
 		{Method: http.MethodGet, Path: Prefix + "/conformance", Tag: tag, Summary: "Conformance classes", Params: []api.Param{f}, Handler: s.conformance},
 		{Method: http.MethodGet, Path: Prefix + "/collections", Tag: tag, Summary: "Feature collections", Params: []api.Param{f}, Handler: s.collections},
