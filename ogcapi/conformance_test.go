@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"fangyuan/coverage/facility"
 	"fangyuan/ogcapi"
 	"fangyuan/tiles/tilestest"
 )
@@ -104,8 +105,7 @@ func TestConformance(t *testing.T) {
 		}
 		// One per division level, roads, one per facility kind, one per finished run.
 		runs := sqlInt(t, env, `SELECT count(*) FROM coverage_run WHERE status = 'done'`)
-		kinds := sqlInt(t, env, `SELECT 8`) // facility.Kinds
-		if want := 5 + 1 + kinds + runs; int64(len(collections)) != want {
+		if want := 5 + 1 + int64(len(facility.Kinds)) + runs; int64(len(collections)) != want {
 			t.Errorf("%d collections, want %d", len(collections), want)
 		}
 	})
@@ -614,6 +614,18 @@ func TestConformance(t *testing.T) {
 		first := doc["geometry"].(map[string]any)["coordinates"].([]any)[0].([]any)
 		if math.Abs(first[0].(float64)-rlat) > 1e-9 || math.Abs(first[1].(float64)-rlon) > 1e-9 {
 			t.Errorf("road start %v, want [%g %g]", first, rlat, rlon)
+		}
+	})
+	t.Run("/conf/crs/fc-crs-definition", func(t *testing.T) {
+		_, doc := getJSON(t, env, "/ogc/api")
+		params := doc["components"].(map[string]any)["parameters"].(map[string]any)
+		for _, name := range []string{"crs", "bbox-crs"} {
+			enum, _ := params[name].(map[string]any)["schema"].(map[string]any)["enum"].([]any)
+			for _, want := range []string{ogcapi.CRS84.URI, ogcapi.EPSG4326.URI, ogcapi.EPSG4490.URI} {
+				if !slices.Contains(enum, any(want)) {
+					t.Errorf("%s does not offer %s: %v", name, want, enum)
+				}
+			}
 		}
 	})
 	t.Run("/conf/crs/fc-crs-valid-value", func(t *testing.T) {
