@@ -237,3 +237,19 @@ WHERE ($1::text IS NULL OR r.admin_code LIKE $1 || '%')
 ORDER BY r.admin_code, r.name
 LIMIT $6 OFFSET $7`
 )
+
+// The OGC API collections (ogc.go): divisions of one level, versioned, read by keyset on
+// the row id (an id names one version of a unit); roads by keyset on their id.
+const (
+	ogcDivisionFrom    = `admin_unit a`
+	ogcDivisionWhere   = `a.level = $1`
+	ogcDivisionCurrent = `a.valid_to IS NULL`
+	ogcDivisionAsOf    = `a.valid_from <= %[1]s AND (a.valid_to IS NULL OR a.valid_to > %[1]s)`
+	ogcRoadFrom        = `road r`
+)
+
+var (
+	ogcDivisionColumns = []string{`a.code`, `a.name`, `a.level`, `a.kind`, `a.parent_code`, `a.pinyin`, `a.pinyin_draft`,
+		`to_char(a.valid_from, 'YYYY-MM-DD')`, `to_char(a.valid_to, 'YYYY-MM-DD')`, `a.source`, `a.version`}
+	ogcRoadColumns = []string{`r.name`, `r.admin_code`, `r.kind`, `r.numbering_origin`, `r.odd_side`, `r.one_sided`, `r.source`, `r.version`}
+)

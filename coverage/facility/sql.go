@@ -98,3 +98,14 @@ FROM diff_facility WHERE op = 'insert'`
 UPDATE facility SET admin_code = admin_code_at(geom), updated_at = now()
 WHERE admin_code IS NULL AND admin_code_at(geom) IS NOT NULL`
 )
+
+// The OGC API collections of facilities (ogc.go): one per kind, read by keyset on f.id.
+const (
+	ogcFrom  = `facility f`
+	ogcWhere = `f.kind = $1`
+	ogcKey   = `f.id`
+	ogcGeom  = `f.geom`
+)
+
+// ogcColumns are the expressions of ogcProperties, in order.
+var ogcColumns = []string{`f.ext_id`, `f.name`, `f.status`, `f.beds`, `f.nursing_beds`, `f.dementia_beds`, `f.address`, `f.admin_code`, `f.source`, `f.version`, `f.updated_at`}

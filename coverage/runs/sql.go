@@ -74,3 +74,18 @@ ORDER BY f.id`
 	sqlRunFacilityPoints = `
 SELECT lon, lat FROM coverage_run_facility WHERE run_id = $1 AND counted ORDER BY facility_id`
 )
+
+// The OGC API collections of coverage results (ogc.go): the townships of one finished run
+// with their boundary as of the run's date, read by keyset on the township code.
+const (
+	ogcFrom = `coverage_run_unit u JOIN coverage_run r ON r.id = u.run_id
+  LEFT JOIN admin_unit a ON a.code = u.code AND a.valid_from <= r.as_of AND (a.valid_to IS NULL OR a.valid_to > r.as_of)`
+	ogcWhere = `u.run_id = $1 AND u.level = 4`
+	ogcKey   = `u.code`
+	ogcGeom  = `a.geom`
+	// ogcRunsLimit bounds the runs offered as collections (the newest finished ones).
+	ogcRunsLimit = 200
+)
+
+var ogcColumns = []string{`u.code`, `u.name`, `u.parent_code`, `u.population`, `u.covered`, `u.uncovered`, `u.share`,
+	`u.facilities`, `u.not_operating`, `u.flags`, `u.rank`, `array_to_string(u.flags, ',')`}

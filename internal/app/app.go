@@ -30,6 +30,7 @@ import (
 	"fangyuan/gazetteer/plate"
 	"fangyuan/internal/api"
 	"fangyuan/internal/auth"
+	"fangyuan/ogcapi"
 	"fangyuan/tiles"
 	"fangyuan/web"
 )
@@ -145,6 +146,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		s.Tiles.Routes(),
 		authStore.Routes(),
 		plate.NewStore(pool, cmp.Or(cfg.PublicURL, "http://localhost:8080")).Routes(), // 数字门牌 and /p/{id}
+		ogcapi.New(gazetteer.NewStore(pool).Collections(), facility.NewStore(pool).Collections(), s.Runs).Routes(), // OGC API – Features under /ogc
 		svc.routes(), // /healthz, /api/version, /api/openapi.json, /metrics
 	} {
 		rt.Handle(routes...)
