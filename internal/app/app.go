@@ -24,6 +24,7 @@ import (
 	"fangyuan/coverage/runs"
 	"fangyuan/gazetteer"
 	"fangyuan/gazetteer/addr"
+	"fangyuan/gazetteer/housenumber"
 	"fangyuan/internal/api"
 	"fangyuan/internal/auth"
 	"fangyuan/tiles"
@@ -124,6 +125,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 	// The route table: one line per domain package.
 	for _, routes := range [][]api.Route{
 		gazetteer.NewStore(pool).Routes(),
+		housenumber.NewStore(pool).Routes(shortCode),
 		facility.NewStore(pool).Routes(shortCode),
 		popgrid.NewStore(pool).Routes(),
 		s.Runs.Routes(),

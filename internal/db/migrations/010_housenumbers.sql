@@ -71,3 +71,7 @@ ALTER TABLE house_number DROP CONSTRAINT house_number_one_active;
 ALTER TABLE house_number ADD CONSTRAINT house_number_one_active EXCLUDE USING gist (
     road_id WITH =, number WITH =, suffix WITH =, building WITH =, unit WITH =, room WITH =,
     daterange(valid_from, valid_to, '[)') WITH &&);
+-- A number assigned and retired (or renumbered) on the same day was never in force: its
+-- validity is the empty range [d, d), which overlaps nothing.
+ALTER TABLE house_number DROP CONSTRAINT house_number_validity;
+ALTER TABLE house_number ADD CONSTRAINT house_number_validity CHECK (valid_to IS NULL OR valid_to >= valid_from);
