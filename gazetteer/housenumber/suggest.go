@@ -24,6 +24,7 @@ type Existing struct {
 	Point  orb.Point `json:"-"`
 	AlongM float64   `json:"along_m"`
 	Side   string    `json:"side"`
+	along  float64   // unrounded
 }
 
 // Suggestion is the number suggested for a new building, with its reasons.
@@ -68,12 +69,12 @@ func Suggest(r Rule, pts orb.LineString, existing []Existing, pt orb.Point) Sugg
 			continue
 		}
 		p := l.project(e.Point, originEnd)
-		e.AlongM, e.Side = round1(p.AlongM), p.Side
+		e.AlongM, e.Side, e.along = round1(p.AlongM), p.Side, p.AlongM
 		side = append(side, e)
 	}
 	slices.SortFunc(side, func(a, b Existing) int {
-		if a.AlongM != b.AlongM {
-			if a.AlongM < b.AlongM {
+		if a.along != b.along {
+			if a.along < b.along {
 				return -1
 			}
 			return 1
@@ -81,7 +82,7 @@ func Suggest(r Rule, pts orb.LineString, existing []Existing, pt orb.Point) Sugg
 		return a.Number - b.Number
 	})
 	for i := range side {
-		if side[i].AlongM <= s.AlongM {
+		if side[i].along <= s.AlongM {
 			s.Lower = &side[i]
 		} else if s.Upper == nil {
 			s.Upper = &side[i]
