@@ -26,6 +26,7 @@ const importUsage = `import <what> [flags] FILE|DIR
   facilities --kind eldercare_center [--crs wgs84|cgcs2000|gcj02|bd09] FILE.csv|FILE.geojson
   roads      FILE.geojson|FILE.shp
   population --name N --year Y [--band total=1 --band age60plus=2 --band age0_17=3] FILE.tif
+  housenumbers FILE.csv|FILE.geojson|FILE.shp   门牌: matched to roads by name within the township, else the nearest road
   demo       (the embedded demo data)
 
 Common flags: --skip-invalid (import the good rows, write the bad ones to --reject-file),
@@ -52,7 +53,7 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	what := args[0]
 	switch what {
-	case "divisions", "boundaries", "facilities", "roads", "population", "demo":
+	case "divisions", "boundaries", "facilities", "roads", "population", "demo", "housenumbers":
 	default:
 		return fmt.Errorf("%w: unknown import %q\nusage: fangyuan %s", errUsage, what, importUsage)
 	}
@@ -153,6 +154,8 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
 			return importers.Roads(ctx, pool, importers.HostFS{}, src, opts)
 		}
+	case "housenumbers":
+		run = importHouseNumbers(ctx, src, opts)
 	case "demo":
 		pool, err := openDB(ctx)
 		if err != nil {

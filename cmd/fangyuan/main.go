@@ -34,6 +34,7 @@ Usage:
                                                                    gap report from files, no database
   fangyuan coverage standards                                      print the default service standards
   fangyuan token  create|list|revoke ...                           API tokens
+  fangyuan housenumbers suggest|check ...                          门牌: suggest a number, validation report
   fangyuan version
 
 Environment:
@@ -90,6 +91,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return cmdImport(ctx, args[1:], stdout)
 	case "coverage":
 		return cmdCoverage(ctx, args[1:], stdout)
+	case "housenumbers":
+		return cmdHouseNumbers(ctx, args[1:], stdout)
 	case "token":
 		return cmdToken(ctx, args[1:], stdout)
 	case "version", "--version", "-v":
