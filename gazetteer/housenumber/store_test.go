@@ -377,3 +377,5 @@ func sorted(m map[int64]string) []string {
 	sort.Strings(out)
 	return out
 }
+
+func dbtestPool(b *testing.B) *pgxpool.Pool { return dbtest.Pool(b) }
