@@ -90,7 +90,7 @@ func BenchmarkHouseNumberImport(b *testing.B) {
 		base := time.Since(t0)
 		b.StartTimer()
 		t0 = time.Now()
-		sum, err := importers.HouseNumbers(ctx, pool, importers.HostFS{}, path, importers.Options{})
+		sum, err := importers.HouseNumbers(ctx, pool, importers.HostFS{}, path, importers.Options{Log: phaseLog{b, t0}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -103,4 +103,15 @@ func BenchmarkHouseNumberImport(b *testing.B) {
 		b.ReportMetric(d.Seconds()/base.Seconds(), "x-baseline")
 		b.Logf("%d rows: import %.1f s (target ≤ 60 s), baseline COPY into an unindexed table %.1f s, ratio %.1f", len(rows), d.Seconds(), base.Seconds(), d.Seconds()/base.Seconds())
 	}
+}
+
+// phaseLog logs the importer's phases with the time since t0.
+type phaseLog struct {
+	b  *testing.B
+	t0 time.Time
+}
+
+func (l phaseLog) Write(p []byte) (int, error) {
+	l.b.Logf("%6.1f s  %s", time.Since(l.t0).Seconds(), p)
+	return len(p), nil
 }

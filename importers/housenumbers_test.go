@@ -151,4 +151,14 @@ func TestHouseNumberImportMatching(t *testing.T) {
 	if n := count(t, pool, `SELECT count(*) FROM house_number WHERE building = '3' AND number = 20`); n != 1 {
 		t.Fatalf("building 3: %d", n)
 	}
+	// Moving a number on record updates it (and audits the update); the rest is unchanged.
+	path = writeFile(t, dir, "moved.csv", "road,admin_code,number,lon,lat\n"+
+		fmt.Sprintf("人民路,339901001,8,%.6f,%.6f\n人民路,339901001,10,%.6f,%.6f\n", rmLon, rmLat+0.00005, rmLon, rmLat))
+	sum, err = importers.HouseNumbers(ctx, pool, importers.HostFS{}, path, importers.Options{})
+	if err != nil || sum.Updated != 1 || sum.Unchanged != 1 || sum.Inserted != 0 {
+		t.Fatalf("moved: %s %v", sum, err)
+	}
+	if n := count(t, pool, `SELECT count(*) FROM audit_log WHERE entity = 'house_number' AND action = 'update'`); n != 1 {
+		t.Fatalf("%d update audit rows, want 1", n)
+	}
 }
