@@ -63,14 +63,18 @@ ALTER TABLE house_number
     ADD COLUMN source       text NOT NULL DEFAULT '' CHECK (char_length(source) <= 500),
     ADD CONSTRAINT house_number_retired_dated CHECK (status <> 'retired' OR valid_to IS NOT NULL),
     ADD CONSTRAINT house_number_not_own_predecessor CHECK (predecessor_id IS DISTINCT FROM id);
-CREATE INDEX house_number_road_idx ON house_number (road_id, number);
 CREATE INDEX house_number_predecessor_idx ON house_number (predecessor_id) WHERE predecessor_id IS NOT NULL;
 -- One number per road, suffix and sub-address at a time (units and rooms of one building
--- are separate rows of the same number).
+-- are separate rows of the same number): a unique B-tree over the current rows (valid_to
+-- IS NULL: planned and active numbers) instead of 001's GiST exclusion over the validity
+-- ranges. Every write starts a number today and ends the one it replaces today or later
+-- (retire, renumber, import), so closed ranges cannot overlap a current one; the B-tree
+-- keeps a 1.6 M-row import within a minute, where inserting into the multi-column GiST
+-- (btree_gist over text columns) took minutes. Two editors assigning the same number at
+-- once: the second waits for the first and gets a unique violation (409).
 ALTER TABLE house_number DROP CONSTRAINT house_number_one_active;
-ALTER TABLE house_number ADD CONSTRAINT house_number_one_active EXCLUDE USING gist (
-    road_id WITH =, number WITH =, suffix WITH =, building WITH =, unit WITH =, room WITH =,
-    daterange(valid_from, valid_to, '[)') WITH &&);
+CREATE UNIQUE INDEX house_number_one_current ON house_number (road_id, number, suffix, building, unit, room)
+    WHERE valid_to IS NULL;
 -- A number assigned and retired (or renumbered) on the same day was never in force: its
 -- validity is the empty range [d, d), which overlaps nothing.
 ALTER TABLE house_number DROP CONSTRAINT house_number_validity;
