@@ -69,6 +69,10 @@ func LoadDemo(ctx context.Context, pool *pgxpool.Pool, demo fs.FS, log io.Writer
 			return err
 		}
 	}
+	// 门牌 house numbers along the demo roads (with the planted errors of data/demo/README.md).
+	if err := report(HouseNumbers(ctx, pool, demo, "demo/housenumbers.csv", opts)); err != nil {
+		return err
+	}
 	// 数字门牌: plates for every second active house number (none before there are any).
 	n, err := plate.NewStore(pool, "").IssueDemo(ctx)
 	if err != nil {

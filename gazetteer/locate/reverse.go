@@ -101,7 +101,9 @@ func (ix *Index) Reverse(pt orb.Point, day snapshot.Day) Answer {
 			}
 		}
 	}
+	roadIx, roadLeft := int32(-1), false
 	if rp, ok := ix.NearestRoad(pt, RoadRadiusM); ok {
+		roadIx, roadLeft = rp.Road, rp.Left
 		r := &d.Roads[rp.Road]
 		side := "right"
 		if rp.Left {
@@ -110,7 +112,7 @@ func (ix *Index) Reverse(pt orb.Point, day snapshot.Day) Answer {
 		a.Road = &RoadAnswer{ID: r.ID, Name: r.Name, AdminCode: r.AdminCode, DistanceM: round1(rp.DistanceM),
 			AlongM: round1(rp.AlongM), Side: side, Number: NumberAt(r, rp.AlongM, rp.Left)}
 	}
-	if hi, dist, ok := ix.NearestHouse(pt, day, HouseRadiusM); ok {
+	if hi, dist, ok := ix.NearestHouseOnSide(pt, day, HouseRadiusM, roadIx, roadLeft); ok {
 		h := &d.Houses[hi]
 		name := ""
 		if ri, ok := d.RoadByID[h.RoadID]; ok {

@@ -73,6 +73,9 @@ type Road struct {
 	OddLeft   bool // odd numbers on the left walking away from the origin
 	OneSided  bool
 	LengthM   float64
+	// Metric numbering (gazetteer/housenumber): number = metres from the origin / StepM.
+	Metric bool
+	StepM  float64
 }
 
 // House is a house number (门牌).
@@ -204,7 +207,7 @@ func (d *Data) loadRoads(ctx context.Context, pool *pgxpool.Pool) error {
 			b            []byte
 			origin, side string
 		)
-		if err := rows.Scan(&r.ID, &r.Name, &r.Pinyin, &r.Draft, &r.AdminCode, &r.Kind, &b, &origin, &side, &r.OneSided, &r.LengthM); err != nil {
+		if err := rows.Scan(&r.ID, &r.Name, &r.Pinyin, &r.Draft, &r.AdminCode, &r.Kind, &b, &origin, &side, &r.OneSided, &r.LengthM, &r.Metric, &r.StepM); err != nil {
 			return fmt.Errorf("load roads: %w", err)
 		}
 		g, err := wkb.Unmarshal(b)

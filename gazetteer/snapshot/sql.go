@@ -13,7 +13,7 @@ FROM admin_unit ORDER BY code, valid_from`
 
 	sqlRoads = `
 SELECT id, name, coalesce(pinyin, ''), pinyin_draft, coalesce(admin_code, ''), kind, ST_AsBinary(geom),
-  numbering_origin, odd_side, one_sided, ST_Length(geom::geography)
+  numbering_origin, odd_side, one_sided, ST_Length(geom::geography), numbering_metric, numbering_step_m
 FROM road ORDER BY id`
 
 	sqlHouseNumbers = `

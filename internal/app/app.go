@@ -26,6 +26,7 @@ import (
 	"fangyuan/gazetteer"
 	"fangyuan/gazetteer/addr"
 	"fangyuan/gazetteer/boundary"
+	"fangyuan/gazetteer/housenumber"
 	"fangyuan/gazetteer/placename"
 	"fangyuan/gazetteer/plate"
 	"fangyuan/internal/api"
@@ -138,6 +139,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 	for _, routes := range [][]api.Route{
 		gazetteer.NewStore(pool).Routes(),
 		places.Routes(),
+		housenumber.NewStore(pool).Routes(shortCode),
 		facility.NewStore(pool).Routes(shortCode),
 		boundary.NewStore(pool).Routes(),
 		popgrid.NewStore(pool).Routes(),
@@ -145,7 +147,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		s.Gazetteer.Routes(),
 		s.Tiles.Routes(),
 		authStore.Routes(),
-		plate.NewStore(pool, cmp.Or(cfg.PublicURL, "http://localhost:8080")).Routes(), // 数字门牌 and /p/{id}
+		plate.NewStore(pool, cmp.Or(cfg.PublicURL, "http://localhost:8080")).Routes(),                              // 数字门牌 and /p/{id}
 		ogcapi.New(gazetteer.NewStore(pool).Collections(), facility.NewStore(pool).Collections(), s.Runs).Routes(), // OGC API – Features under /ogc
 		svc.routes(), // /healthz, /api/version, /api/openapi.json, /metrics
 	} {

@@ -1,3 +1,0 @@
--- Placeholder so that this branch's migrations are contiguous (tern refuses gaps): number 010
--- belongs to another branch (h-house: 010_housenumbers.sql). Delete this file when that branch's 010 is merged.
-SELECT 1;
