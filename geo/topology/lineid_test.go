@@ -5,7 +5,11 @@ import (
 	"encoding/hex"
 	"testing"
 
+	"github.com/paulmach/orb/geo"
+
+	"fangyuan/data"
 	"fangyuan/geo/topology"
+	"fangyuan/importers/parse"
 )
 
 // TestLineIDShortCodes: the id is SHA-256 of level|left|right (computed here directly),
@@ -25,6 +29,33 @@ func TestLineIDShortCodes(t *testing.T) {
 	} {
 		if got := topology.LineID(c.level, c.left, c.right); got != want(c.hashed) {
 			t.Errorf("LineID(%s, %s, %s) = %s, want sha256(%q) = %s", c.level, c.left, c.right, got, c.hashed, want(c.hashed))
+		}
+	}
+}
+
+// TestNoZeroLengthSegments: on the demo townships, no line has two consecutive points
+// within 1 mm (a cut a hair before a vertex once left such a segment, and the side of a
+// zero-length segment is undefined).
+func TestNoZeroLengthSegments(t *testing.T) {
+	fr, err := parse.ReadBoundaries(data.Demo, "demo/boundaries/townships.geojson", parse.BoundaryOptions{CodeField: "code", NameField: "name"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var units []topology.Unit
+	for _, f := range fr.Features {
+		units = append(units, topology.Unit{Code: f.Code, Name: f.Name, Geom: f.Geometry})
+	}
+	lines, _, err := topology.Derive(units, topology.Options{Level: "township", LinesOnly: true})
+	if err != nil || len(lines) == 0 {
+		t.Fatalf("%d lines, %v", len(lines), err)
+	}
+	for _, l := range lines {
+		for _, ls := range l.Geom {
+			for i := 0; i+1 < len(ls); i++ {
+				if d := geo.Distance(ls[i], ls[i+1]); d < 0.001 {
+					t.Errorf("line %s|%s: segment %d is %.6f m", l.LeftCode, l.RightCode, i, d)
+				}
+			}
 		}
 	}
 }
