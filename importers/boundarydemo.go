@@ -62,13 +62,18 @@ func LoadBoundaryDemo(ctx context.Context, pool *pgxpool.Pool, log io.Writer) er
 		start := time.Now()
 		sum := Summary{What: fmt.Sprintf("boundary lines (derived, level %d)", lv), Source: "demo:" + demoCountyPrefix}
 		err := inTx(ctx, pool, "boundary_line", &sum, func(tx pgx.Tx) error {
-			ch, problems, err := store.DeriveLines(ctx, tx, boundary.DeriveOptions{Level: lv, UnitPrefix: demoCountyPrefix, MinLength: 30}, sum.Source)
+			res, err := store.DeriveLines(ctx, tx, boundary.DeriveOptions{Level: lv, UnitPrefix: demoCountyPrefix, ToleranceM: 30}, sum.Source)
 			if err != nil {
 				return err
 			}
-			if len(problems) > 0 {
-				return fmt.Errorf("derived line %d: %s: %s", problems[0].Index, problems[0].Field, problems[0].Reason)
+			if len(res.Problems) > 0 {
+				p := res.Problems[0]
+				return fmt.Errorf("derived line %d: %s: %s", p.Index, p.Field, p.Reason)
 			}
+			if n := len(res.Findings); n > 0 {
+				sum.Warnings = append(sum.Warnings, fmt.Sprintf("%d topology finding(s) left over from the derivation (GET /api/boundary/topology)", n))
+			}
+			ch := res.Changes
 			sum.Changes = ch
 			sum.Read = ch.Inserted + ch.Updated + ch.Unchanged
 			return nil

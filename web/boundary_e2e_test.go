@@ -84,6 +84,7 @@ func TestBoundaryBrowser(t *testing.T) {
 	defer srv.Close()
 
 	zipPath := filepath.Join(t.TempDir(), "package.zip")
+	problems, _ := filepath.Abs(filepath.Join("..", "data", "demo", "boundaries", "villages-with-problems.geojson"))
 	shot, _ := filepath.Abs(filepath.Join("..", "test-results", "boundary.png"))
 	if err := os.MkdirAll(filepath.Dir(shot), 0o755); err != nil {
 		t.Fatal(err)
@@ -93,7 +94,7 @@ func TestBoundaryBrowser(t *testing.T) {
 	cmd := exec.CommandContext(cctx, node, "boundary.mjs")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "FANGYUAN_URL="+srv.URL, "CHROMIUM="+chromium, "FANGYUAN_TOKEN="+editor,
-		"FANGYUAN_ROUND="+importers.DemoPastRound, "FANGYUAN_TEAM=第一组", "FANGYUAN_DOWNLOAD="+zipPath, "FANGYUAN_SCREENSHOT="+shot)
+		"FANGYUAN_ROUND="+importers.DemoPastRound, "FANGYUAN_TEAM=第一组", "FANGYUAN_DOWNLOAD="+zipPath, "FANGYUAN_PROBLEMS="+problems, "FANGYUAN_SCREENSHOT="+shot)
 	out, err := cmd.CombinedOutput()
 	t.Logf("%s", out)
 	if err != nil {

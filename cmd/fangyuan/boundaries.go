@@ -11,6 +11,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"fangyuan/gazetteer"
+	"fangyuan/gazetteer/boundary"
 	"fangyuan/geo/topology"
 	"fangyuan/importers"
 	"fangyuan/importers/parse"
@@ -26,6 +27,8 @@ const boundariesUsage = `boundaries <command> [flags] FILE
          topology problems: gaps, overlaps, slivers between the units, and with --parents
          units outside their parent and parents their units do not cover; each feature
          has kind (gap|overlap|sliver|outside_parent|uncovered), codes, area_m2
+  check  --db --level township --within 339901 [--tolerance 30] -o problems.geojson
+         the same on the unit polygons in the database, against their parents (the level above)
 
 Common flags: --encoding utf-8|gbk|gb18030 (default: detected), --min-area M2 (drop smaller
 findings; default tolerance²), --min-sliver M2 (default 10·tolerance²). Output is RFC 7946
@@ -57,6 +60,9 @@ type boundaryFlags struct {
 	level, codeField, nameField, parentField, encoding, out string
 	tolerance, minArea, minSliver                           float64
 	parentsFile                                             string
+	db                                                      bool // check: on the database
+	within                                                  string
+	lv                                                      gazetteer.Level
 }
 
 func (b *boundaryFlags) register(fs interface {
@@ -81,6 +87,8 @@ func (b *boundaryFlags) parse(name string, args []string) (string, topology.Opti
 	var parents string
 	if name == "check" {
 		fs.StringVar(&parents, "parents", "", "the parent units' polygons (GeoJSON or Shapefile), for outside_parent and uncovered")
+		fs.BoolVar(&b.db, "db", false, "check the unit polygons in the database (with --within) instead of a FILE")
+		fs.StringVar(&b.within, "within", "", "--db: the units within this division code")
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -89,7 +97,11 @@ func (b *boundaryFlags) parse(name string, args []string) (string, topology.Opti
 	b.parentsFile = parents
 	var opt topology.Options
 	switch {
-	case len(pos) != 1:
+	case b.db && (len(pos) != 0 || b.within == "" || parents != "" || b.codeField != "" || b.nameField != "" || b.parentField != "" || b.encoding != ""):
+		return "", opt, fmt.Errorf("%w: --db takes --level, --within, --tolerance, --min-area, --min-sliver and -o, no FILE\nusage: fangyuan %s", errUsage, boundariesUsage)
+	case !b.db && b.within != "":
+		return "", opt, fmt.Errorf("%w: --within needs --db\nusage: fangyuan %s", errUsage, boundariesUsage)
+	case !b.db && len(pos) != 1:
 		return "", opt, fmt.Errorf("%w: want one FILE, got %d\nusage: fangyuan %s", errUsage, len(pos), boundariesUsage)
 	case b.level == "":
 		return "", opt, fmt.Errorf("%w: --level is required\nusage: fangyuan %s", errUsage, boundariesUsage)
@@ -105,6 +117,10 @@ func (b *boundaryFlags) parse(name string, args []string) (string, topology.Opti
 		return "", opt, fmt.Errorf("%w: --level: %v", errUsage, err)
 	}
 	opt = topology.Options{Level: lv.String(), ToleranceM: b.tolerance, MinAreaM2: b.minArea, MinSliverM2: b.minSliver}
+	b.lv = lv
+	if b.db {
+		return "", opt, nil
+	}
 	return pos[0], opt, nil
 }
 
@@ -194,11 +210,14 @@ func cmdBoundariesDerive(_ context.Context, args []string, stdout io.Writer) err
 	return nil
 }
 
-func cmdBoundariesCheck(_ context.Context, args []string, stdout io.Writer) error {
+func cmdBoundariesCheck(ctx context.Context, args []string, stdout io.Writer) error {
 	var b boundaryFlags
 	file, opt, err := b.parse("check", args)
 	if err != nil {
 		return err
+	}
+	if b.db {
+		return cmdBoundariesCheckDB(ctx, &b, opt, stdout)
 	}
 	units, err := b.readUnits(file)
 	if err != nil {
@@ -216,6 +235,30 @@ func cmdBoundariesCheck(_ context.Context, args []string, stdout io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
+	return b.writeFindings(findings, len(units), opt, stdout)
+}
+
+// cmdBoundariesCheckDB: `boundaries check --db --level L --within CODE`, topology.Check on
+// the current unit polygons in the database against their parents.
+func cmdBoundariesCheckDB(ctx context.Context, b *boundaryFlags, opt topology.Options, stdout io.Writer) error {
+	_, prefix, err := boundary.UnitCode(b.within)
+	if err != nil {
+		return fmt.Errorf("%w: --within: %v", errUsage, err)
+	}
+	pool, err := openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	store := boundary.NewStore(pool)
+	findings, n, err := store.CheckTopology(ctx, boundary.DeriveOptions{Level: int(b.lv), UnitPrefix: prefix, ToleranceM: opt.ToleranceM, MinAreaM2: opt.MinAreaM2, MinSliverM2: opt.MinSliverM2})
+	if err != nil {
+		return err
+	}
+	return b.writeFindings(findings, n, opt, stdout)
+}
+
+func (b *boundaryFlags) writeFindings(findings []topology.Finding, units int, opt topology.Options, stdout io.Writer) error {
 	fc := geojson.NewFeatureCollection()
 	for _, fd := range findings {
 		f := geojson.NewFeature(fd.Geom)
@@ -233,9 +276,9 @@ func cmdBoundariesCheck(_ context.Context, args []string, stdout io.Writer) erro
 		return err
 	}
 	if len(findings) == 0 {
-		fmt.Fprintf(summary, "%d units: no topology problems\n", len(units))
+		fmt.Fprintf(summary, "%d units: no topology problems\n", units)
 	} else {
-		fmt.Fprintf(summary, "%d units: %s\n", len(units), countKinds(findings))
+		fmt.Fprintf(summary, "%d units: %s\n", units, countKinds(findings))
 	}
 	b.wrote(summary)
 	return nil

@@ -13,13 +13,15 @@ import (
 	"fangyuan/gazetteer"
 	"fangyuan/gazetteer/boundary"
 	"fangyuan/geo"
+	"fangyuan/geo/topology"
 	"fangyuan/importers"
 	"fangyuan/internal/auth"
 )
 
 const boundariesRoundUsage = `boundaries <lines|round|team|package|findings|summary|markers-check> [flags]
 
-  lines derive --level township --within 339901 [--min-length 30]   lines from the unit polygons in the database
+  lines derive --level township --within 339901 [--tolerance 30]   lines from the unit polygons in the database
+               (geo/topology, as "boundaries derive" on a file: same ids and names)
 
   round create --name 第五轮 --year 2026 [--unit 339901] [--lines L1,L2] [--status open]
   round list
@@ -57,11 +59,10 @@ func cmdBoundariesRound(ctx context.Context, sub string, args []string, stdout i
 		skip      = fs.Bool("skip-invalid", false, "findings: apply the good rows, write the bad ones to the reject file")
 		rejects   = fs.String("reject-file", "", "findings: where rejected rows go (default FILE.rejects.csv)")
 		encoding  = fs.String("encoding", "", "findings: utf-8, gbk or gb18030 (default: detected)")
-		tolerance = fs.Float64("tolerance", 0, "markers-check: metres from a three-unit junction (default 30)")
+		tolerance = fs.Float64("tolerance", 0, "markers-check: metres from a three-unit junction; lines derive: the snapping tolerance (default 30)")
 		maxOffset = fs.Float64("max-offset", 0, "markers-check: metres from the line (default 50)")
 		level     = fs.String("level", "", "lines derive: province|prefecture|county|township|village")
 		within    = fs.String("within", "", "lines derive: the parent unit (division code)")
-		minLength = fs.Float64("min-length", 30, "lines derive: metres of shared boundary below which two units are no neighbours")
 	)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -116,11 +117,14 @@ func cmdBoundariesRound(ctx context.Context, sub string, args []string, stdout i
 			return true, fmt.Errorf("%w: --within: %v", errUsage, err)
 		}
 		sum := importers.Summary{What: "boundary lines (derived)", Source: "db:" + lv.String() + "/" + prefix}
+		var findings []topology.Finding
 		err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-			ch, problems, err := store.DeriveLines(ctx, tx, boundary.DeriveOptions{Level: int(lv), UnitPrefix: prefix, MinLength: *minLength}, sum.Source)
+			res, err := store.DeriveLines(ctx, tx, boundary.DeriveOptions{Level: int(lv), UnitPrefix: prefix, ToleranceM: *tolerance}, sum.Source)
 			if err != nil {
 				return err
 			}
+			problems, ch := res.Problems, res.Changes
+			findings = res.Findings
 			if len(problems) > 0 {
 				var msgs []string
 				for _, p := range problems {
@@ -135,6 +139,12 @@ func cmdBoundariesRound(ctx context.Context, sub string, args []string, stdout i
 			return true, err
 		}
 		fmt.Fprintln(stdout, sum)
+		if len(findings) > 0 {
+			fmt.Fprintf(stdout, "left over (not lines): %s; run `fangyuan boundaries check --db --level %s --within %s` for them\n", countKinds(findings), lv, prefix)
+			for _, f := range findings {
+				fmt.Fprintf(stdout, "  %s %s %.0f m²\n", f.Kind, strings.Join(f.Codes, ","), f.AreaM2)
+			}
+		}
 		return true, nil
 	case "round":
 		switch action {

@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"fangyuan/internal/pgtest"
 )
@@ -116,5 +121,58 @@ func TestBoundariesRoundCLI(t *testing.T) {
 	}
 	if handled, _ := cmdBoundariesRound(ctx, "derive", nil, &bytes.Buffer{}); handled {
 		t.Error("derive must be left to the caller")
+	}
+
+	// Topology checks on the database: the two townships tile cleanly; moved 100 m west,
+	// the second overlaps the first by what PostGIS computes.
+	probs := filepath.Join(dir, "problems.geojson")
+	if out, err = cli("boundaries", "check", "--db", "--level", "township", "--within", "339901", "-o", probs); err != nil || !strings.Contains(out, "2 units: no topology problems") {
+		t.Errorf("check --db: %q %v", out, err)
+	}
+	tw2 := write("tw2.geojson", `{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"code":"339901002"},"geometry":{"type":"Polygon","coordinates":[[[120.009,30.00],[120.02,30.00],[120.02,30.01],[120.009,30.01],[120.009,30.00]]]}}]}`)
+	if out, err := cli("import", "boundaries", "--level", "township", tw2); err != nil {
+		t.Fatalf("boundaries: %s %v", out, err)
+	}
+	if out, err = cli("boundaries", "check", "--db", "--level", "township", "--within", "339901", "-o", probs); err != nil || !strings.Contains(out, "2 units: 1 overlap") {
+		t.Errorf("check --db: %q %v", out, err)
+	}
+	conn, err := pgx.Connect(ctx, os.Getenv("FANGYUAN_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var pgArea float64
+	if err := conn.QueryRow(ctx, `SELECT ST_Area(ST_Intersection(a.geom, b.geom)::geography) FROM admin_unit a, admin_unit b
+	  WHERE a.code = '339901001000' AND b.code = '339901002000' AND a.valid_to IS NULL AND b.valid_to IS NULL`).Scan(&pgArea); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(probs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fc struct {
+		Features []struct {
+			Properties struct {
+				Kind   string   `json:"kind"`
+				Codes  []string `json:"codes"`
+				AreaM2 float64  `json:"area_m2"`
+			} `json:"properties"`
+		} `json:"features"`
+	}
+	if err := json.Unmarshal(raw, &fc); err != nil || len(fc.Features) != 1 {
+		t.Fatalf("%s: %v %s", probs, err, raw)
+	}
+	if p := fc.Features[0].Properties; p.Kind != "overlap" || strings.Join(p.Codes, ",") != "339901001000,339901002000" || math.Abs(p.AreaM2-pgArea) > 0.01*pgArea {
+		t.Errorf("finding %+v, PostGIS overlap %.0f m²", p, pgArea)
+	}
+	for _, args := range [][]string{
+		{"boundaries", "check", "--db", "--level", "township", "-o", probs},
+		{"boundaries", "check", "--db", "--level", "township", "--within", "339901", tw, "-o", probs},
+		{"boundaries", "check", "--level", "township", "--within", "339901", tw, "-o", probs},
+	} {
+		if _, err := cli(args...); !errors.Is(err, errUsage) {
+			t.Errorf("%v: %v (want a usage error)", args, err)
+		}
 	}
 }

@@ -35,6 +35,7 @@ Usage:
   fangyuan coverage standards                                      print the default service standards
   fangyuan boundaries derive|check --level L FILE -o OUT.geojson   boundary lines (界线) and topology
                                                                    checks from files, no database
+  fangyuan boundaries check --db --level L --within CODE -o OUT    the checks on the database
   fangyuan token  create|list|revoke ...                           API tokens
   fangyuan plates issue|sheet --road ID [-o sheet.pdf]             数字门牌 digital plates of a road
   fangyuan housenumbers suggest|check ...                          门牌: suggest a number, validation report

@@ -2,6 +2,7 @@ package boundary
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,8 +17,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb/geojson"
 
 	"fangyuan/geo"
+	"fangyuan/geo/topology"
 	"fangyuan/importers/parse"
 	"fangyuan/internal/api"
 	"fangyuan/internal/auth"
@@ -41,9 +44,22 @@ func (s *Store) Routes() []api.Route {
 				{Name: "round", In: "query", Type: "string"}, {Name: "team", In: "query", Type: "string"}},
 			Produces: []string{"application/geo+json"}, Handler: s.handleLines},
 		{Method: http.MethodPost, Path: "/api/boundary/lines/derive", Tag: "boundary", Role: editor,
-			Summary:     "Derive the lines of a level within a unit from the unit polygons in PostGIS (stored with origin derived)",
-			Description: "One line per pair of neighbouring units sharing more than min_length metres of boundary; id <left>-<right> in short codes, stable when re-derived.",
-			Body:        `{"level": "township", "within": "339901", "min_length": 30}`, Handler: s.handleDerive},
+			Summary:     "Derive the lines of a level within a unit from the unit polygons in PostGIS with geo/topology (stored with origin derived)",
+			Description: "The lines of `fangyuan boundaries derive` (snapping tolerance in metres, default 30): id from the level and the two codes (stable when re-derived), name 左—右线. The gaps, overlaps and slivers left over are returned as findings.",
+			Body:        `{"level": "township", "within": "339901", "tolerance": 30}`, Handler: s.handleDerive},
+		{Method: http.MethodGet, Path: "/api/boundary/topology", Tag: "boundary",
+			Summary: "Topology findings (gaps, overlaps, slivers, outside_parent, uncovered) of the units of a level within a unit, against their parents",
+			Params: []api.Param{{Name: "level", In: "query", Type: "string", Enum: []string{"province", "prefecture", "county", "township", "village"}},
+				{Name: "within", In: "query", Type: "string", Description: "division code", Example: "339901"},
+				{Name: "tolerance", In: "query", Type: "number", Description: "metres (default 30)"}},
+			Produces: []string{"application/geo+json"}, Handler: s.handleTopology},
+		{Method: http.MethodPost, Path: "/api/boundary/topology/check", Tag: "boundary",
+			Summary:     "Topology findings of uploaded unit polygons (the GeoJSON as the body); with within, also against the parents in the database",
+			Description: "Features need a code (code_field names the property) and may have parent_code; nothing is stored.",
+			Params: []api.Param{{Name: "level", In: "query", Type: "string", Enum: []string{"province", "prefecture", "county", "township", "village"}},
+				{Name: "within", In: "query", Type: "string", Description: "division code: check against the parents (level above) within it"},
+				{Name: "tolerance", In: "query", Type: "number"}, {Name: "code_field", In: "query", Type: "string"}, {Name: "name", In: "query", Type: "string", Description: "file name for messages"}},
+			Produces: []string{"application/geo+json"}, Handler: s.handleTopologyCheck},
 		{Method: http.MethodGet, Path: "/api/boundary/markers", Tag: "boundary", Summary: "Boundary markers (界桩) as GeoJSON",
 			Params: []api.Param{{Name: "line", In: "query", Type: "integer"}, {Name: "condition", In: "query", Type: "string", Enum: parse.MarkerConditions},
 				{Name: "round", In: "query", Type: "string"}, {Name: "team", In: "query", Type: "string"}},
@@ -544,7 +560,7 @@ func (s *Store) handleDerive(w http.ResponseWriter, r *http.Request) error {
 	var b struct {
 		Level     string  `json:"level"`
 		Within    string  `json:"within"`
-		MinLength float64 `json:"min_length"`
+		Tolerance float64 `json:"tolerance"`
 	}
 	if err := api.DecodeJSON(r, &b); err != nil {
 		return err
@@ -557,26 +573,145 @@ func (s *Store) handleDerive(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return api.BadRequest("within", "%v", err)
 	}
-	if b.MinLength < 0 || b.MinLength > 10000 || math.IsNaN(b.MinLength) {
-		return api.BadRequest("min_length", "must be 0–10000 metres")
-	}
-	if b.MinLength == 0 {
-		b.MinLength = 30
-	}
 	var out map[string]any
 	err = pgx.BeginFunc(r.Context(), s.pool, func(tx pgx.Tx) error {
-		ch, problems, err := s.DeriveLines(r.Context(), tx, DeriveOptions{Level: lv, UnitPrefix: prefix, MinLength: b.MinLength}, "api:derive")
+		res, err := s.DeriveLines(r.Context(), tx, DeriveOptions{Level: lv, UnitPrefix: prefix, ToleranceM: b.Tolerance}, "api:derive")
 		if err != nil {
 			return err
 		}
-		if len(problems) > 0 {
-			return &api.Error{Status: http.StatusUnprocessableEntity, Code: "derive_failed", Message: "some derived lines cannot be stored", Details: problems}
+		if len(res.Problems) > 0 {
+			return &api.Error{Status: http.StatusUnprocessableEntity, Code: "derive_failed", Message: "some derived lines cannot be stored", Details: res.Problems}
 		}
-		out = map[string]any{"level": b.Level, "within": prefix, "inserted": ch.Inserted, "updated": ch.Updated, "unchanged": ch.Unchanged}
-		return auth.Record(r.Context(), tx, auth.Entry{Action: "derive", Entity: "boundary_line", Key: b.Level + "/" + prefix, Detail: out})
+		found := make([]map[string]any, len(res.Findings))
+		for i, f := range res.Findings {
+			found[i] = findingProps(f, b.Level)
+		}
+		out = map[string]any{"level": b.Level, "within": prefix, "units": res.Units, "lines": res.Lines,
+			"inserted": res.Changes.Inserted, "updated": res.Changes.Updated, "unchanged": res.Changes.Unchanged, "findings": found}
+		return auth.Record(r.Context(), tx, auth.Entry{Action: "derive", Entity: "boundary_line", Key: b.Level + "/" + prefix,
+			Detail: map[string]any{"lines": res.Lines, "inserted": res.Changes.Inserted, "updated": res.Changes.Updated, "unchanged": res.Changes.Unchanged, "findings": len(found)}})
 	})
 	if err != nil {
 		return apiError(err)
 	}
 	return api.WriteJSON(w, http.StatusOK, out)
+}
+
+// topologyQuery reads level, within (required when required) and tolerance.
+func topologyQuery(r *http.Request, needWithin bool) (DeriveOptions, string, error) {
+	q := r.URL.Query()
+	var o DeriveOptions
+	name := q.Get("level")
+	lv, ok := levelByName[name]
+	if !ok {
+		return o, "", api.BadRequest("level", "must be province, prefecture, county, township or village")
+	}
+	o.Level = lv
+	if v := q.Get("within"); v != "" || needWithin {
+		_, prefix, err := UnitCode(v)
+		if err != nil {
+			return o, "", api.BadRequest("within", "%v", err)
+		}
+		o.UnitPrefix = prefix
+	}
+	if v := q.Get("tolerance"); v != "" {
+		t, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(t > 0) || t > 10000 {
+			return o, "", api.BadRequest("tolerance", "must be 0–10000 metres")
+		}
+		o.ToleranceM = t
+	}
+	return o, name, nil
+}
+
+// findingProps are the properties of a topology finding.
+func findingProps(f topology.Finding, level string) map[string]any {
+	p := map[string]any{"kind": f.Kind, "codes": f.Codes, "level": level,
+		"area_m2": math.Round(f.AreaM2*10) / 10, "width_m": math.Round(f.WidthM*10) / 10}
+	if f.Of != "" {
+		p["of"] = f.Of
+	}
+	return p
+}
+
+func writeFindings(w http.ResponseWriter, findings []topology.Finding, level string) error {
+	fc := geojson.NewFeatureCollection()
+	for _, f := range findings {
+		ft := geojson.NewFeature(f.Geom)
+		ft.Properties = findingProps(f, level)
+		fc.Append(ft)
+	}
+	data, err := json.Marshal(fc)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/geo+json")
+	_, err = w.Write(data)
+	return err
+}
+
+func (s *Store) handleTopology(w http.ResponseWriter, r *http.Request) error {
+	o, level, err := topologyQuery(r, true)
+	if err != nil {
+		return err
+	}
+	findings, _, err := s.CheckTopology(r.Context(), o)
+	if err != nil {
+		return apiError(err)
+	}
+	return writeFindings(w, findings, level)
+}
+
+// MaxTopologyBytes bounds an uploaded GeoJSON for the topology check.
+const MaxTopologyBytes = 32 << 20
+
+func (s *Store) handleTopologyCheck(w http.ResponseWriter, r *http.Request) error {
+	o, level, err := topologyQuery(r, false)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxTopologyBytes+1))
+	if err != nil {
+		return err
+	}
+	if len(body) > MaxTopologyBytes {
+		return &api.Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("a file may have at most %d bytes", MaxTopologyBytes)}
+	}
+	name := path.Base(r.URL.Query().Get("name"))
+	if name == "." || name == "/" || name == "" {
+		name = "upload.geojson"
+	}
+	if path.Ext(name) != ".geojson" && path.Ext(name) != ".json" {
+		name += ".geojson"
+	}
+	res, err := parse.ReadBoundaries(fstest.MapFS{name: {Data: body}}, name, parse.BoundaryOptions{CodeField: r.URL.Query().Get("code_field")})
+	if err != nil {
+		return api.BadRequest("body", "%v", err)
+	}
+	if len(res.Rejects) > 0 {
+		msgs := make([]string, 0, len(res.Rejects))
+		for _, rj := range res.Rejects {
+			msgs = append(msgs, rj.Err.Error())
+		}
+		return &api.Error{Status: http.StatusBadRequest, Code: "bad_features", Message: fmt.Sprintf("%d bad feature(s)", len(msgs)), Details: msgs}
+	}
+	if len(res.Features) == 0 {
+		return api.BadRequest("body", "%s: no features", name)
+	}
+	units := make([]topology.Unit, len(res.Features))
+	for i, f := range res.Features {
+		units[i] = topology.Unit{Code: f.Code, Name: f.Name, Geom: f.Geometry, Parent: strings.TrimSpace(f.Props["parent_code"])}
+	}
+	findings, err := s.CheckUploaded(r.Context(), units, o, o.UnitPrefix != "")
+	if err != nil {
+		var ie *InputError
+		if errors.As(err, &ie) {
+			return apiError(err)
+		}
+		if errors.Is(err, context.Canceled) {
+			return err
+		}
+		return api.BadRequest("body", "%s: %v", name, err)
+	}
+	return writeFindings(w, findings, level)
 }

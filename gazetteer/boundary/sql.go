@@ -300,27 +300,8 @@ LEFT JOIN inspection_team t ON t.id = f.team_id
 WHERE f.round_id = $1 ORDER BY t.name NULLS LAST, m.number, f.id`
 )
 
-// Lines derived on the database: the shared boundary of each pair of current units of a
-// level within a unit (code prefix $2), longer than $3 metres, oriented so that the unit
-// with the smaller code is on the left of the first segment.
-const sqlDeriveLines = `
-WITH u AS (
-  SELECT code::text AS code, geom FROM admin_unit
-  WHERE valid_to IS NULL AND level = $1 AND geom IS NOT NULL AND code LIKE $2 || '%'
-), pairs AS (
-  SELECT a.code AS left_code, b.code AS right_code, a.geom AS ag,
-    ST_LineMerge(ST_CollectionExtract(ST_Intersection(ST_Boundary(a.geom), ST_Boundary(b.geom)), 2)) AS g
-  FROM u a JOIN u b ON a.code < b.code AND a.geom && b.geom AND ST_Intersects(a.geom, b.geom)
-), lines AS (
-  SELECT left_code, right_code, ag, ST_Multi(g) AS g FROM pairs
-  WHERE NOT ST_IsEmpty(g) AND ST_Length(g::geography) > $3
-), probe AS (
-  SELECT l.*, ST_PointN(ST_GeometryN(g, 1), 1) AS p1, ST_PointN(ST_GeometryN(g, 1), 2) AS p2 FROM lines l
-), side AS (
-  SELECT p.*, greatest(sqrt((ST_X(p2) - ST_X(p1))^2 + (ST_Y(p2) - ST_Y(p1))^2), 1e-12) AS d FROM probe p
-)
-SELECT left_code, right_code,
-  ST_AsBinary(CASE WHEN ST_Covers(ag, ST_SetSRID(ST_MakePoint(
-      (ST_X(p1) + ST_X(p2)) / 2 - (ST_Y(p2) - ST_Y(p1)) / d * 1e-7,
-      (ST_Y(p1) + ST_Y(p2)) / 2 + (ST_X(p2) - ST_X(p1)) / d * 1e-7), 4326)) THEN g ELSE ST_Reverse(g) END)
-FROM side ORDER BY left_code, right_code`
+// The current unit polygons of a level within a code prefix, for geo/topology.
+const sqlTopologyUnits = `
+SELECT code::text, name, coalesce(parent_code::text, ''), ST_AsBinary(geom) FROM admin_unit
+WHERE valid_to IS NULL AND level = $1 AND geom IS NOT NULL AND code LIKE $2 || '%'
+ORDER BY code`

@@ -387,8 +387,11 @@ func deriveLines(p *prepared, opt Options) []Line {
 					continue
 				}
 				ls := orb.LineString{at(lo)}
+				// Points within 1e-8° (about 1 mm) of the previous one are dropped: a cut
+				// a hair before a vertex would otherwise leave a zero-length segment,
+				// whose direction says nothing about the sides.
 				push := func(q orb.Point) {
-					if ls[len(ls)-1] != q {
+					if last := ls[len(ls)-1]; math.Abs(last[0]-q[0]) > 1e-8 || math.Abs(last[1]-q[1]) > 1e-8 {
 						ls = append(ls, q)
 					}
 				}

@@ -161,10 +161,29 @@ type Finding struct {
 }
 
 // LineID is the stable id of the line between left and right at level: the
-// first 16 hex digits of SHA-256("level|left|right").
+// first 16 hex digits of SHA-256("level|left|right"), where a 12-digit
+// division code whose digits past the level's significant ones (province 2,
+// prefecture 4, county 6, township 9, village 12) are zeros is taken in its
+// short form (339901001000 at township level is 339901001), so a file with
+// short codes and the database's 12-digit codes give a line the same id.
 func LineID(level, left, right string) string {
-	h := sha256.Sum256([]byte(level + "|" + left + "|" + right))
+	h := sha256.Sum256([]byte(level + "|" + shortCode(level, left) + "|" + shortCode(level, right)))
 	return hex.EncodeToString(h[:8])
+}
+
+// shortCode is code without the trailing zeros of a 12-digit division code
+// past the level's significant digits; any other code is returned as is.
+func shortCode(level, code string) string {
+	n, ok := map[string]int{"province": 2, "prefecture": 4, "county": 6, "township": 9}[level]
+	if !ok || len(code) != 12 {
+		return code
+	}
+	for i := 0; i < 12; i++ {
+		if c := code[i]; c < '0' || c > '9' || i >= n && c != '0' {
+			return code
+		}
+	}
+	return code[:n]
 }
 
 // LineName names a line after its two units: "莲都区—青田县线".

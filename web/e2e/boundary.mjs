@@ -8,8 +8,9 @@ const base = process.env.FANGYUAN_URL;
 const round = process.env.FANGYUAN_ROUND;
 const team = process.env.FANGYUAN_TEAM;
 const download = process.env.FANGYUAN_DOWNLOAD;
+const problemsFile = process.env.FANGYUAN_PROBLEMS; // the village layer with planted topology problems
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-if (!base || !round || !team || !download) { console.error('run through go test ./web'); process.exit(2); }
+if (!base || !round || !team || !download || !problemsFile) { console.error('run through go test ./web'); process.exit(2); }
 
 const failures = [];
 const check = (ok, msg) => { if (!ok) failures.push(msg); console.log(`${ok ? 'ok  ' : 'FAIL'} ${msg}`); };
@@ -49,6 +50,25 @@ try {
   check(drawn > 0, `${drawn} markers drawn`);
   const lines = await page.evaluate(() => window.fangyuanBoundary.map.queryRenderedFeatures({ layers: ['lines'] }).length);
   check(lines > 0, `${lines} line features drawn`);
+
+  // Topology findings (拓扑检查): first of the villages in the database, as the API has
+  // them; then of the copy with planted problems chosen as a file: listed and drawn.
+  await page.waitForFunction(() => document.body.dataset.topology === 'db:village', null, { timeout: 60000 });
+  const dbFindings = (await get('/api/boundary/topology?level=village&within=339901')).features;
+  const dbRows = await page.$$eval('#topology-list li[data-kind]', (lis) => lis.length);
+  check(dbRows === dbFindings.length, `${dbRows} topology rows for the ${dbFindings.length} findings of the database`);
+  await page.setInputFiles('#topo-file', problemsFile);
+  await page.waitForFunction(() => document.body.dataset.topology === 'file:villages-with-problems.geojson', null, { timeout: 60000 });
+  const topo = await page.$$eval('#topology-list li[data-kind]', (lis) => lis.map((li) => [li.dataset.kind, li.dataset.codes, li.textContent]));
+  const kinds = new Set(topo.map((x) => x[0]));
+  check(kinds.has('overlap') && kinds.has('gap') && kinds.has('outside_parent'), `the planted problems show (kinds ${[...kinds].join(', ')})`);
+  check(topo.some(([k, codes]) => k === 'outside_parent' && codes === '339901101200,339901101000'), 'the grown village sticks out of its township');
+  check(topo.some(([k, codes, text]) => k === 'overlap' && codes.includes('339901002001') && text.startsWith('重叠')), 'the shifted village overlaps its neighbour (in Chinese)');
+  check(await page.textContent('#topology-count') === `(${topo.length})`, `count (${topo.length}) shown`);
+  await page.click('#topology-list li[data-kind="outside_parent"]');
+  await page.waitForFunction(() => { const m = window.fangyuanBoundary.map; return m.loaded() && !m.isMoving(); }, null, { timeout: 30000 });
+  const topoDrawn = await page.evaluate(() => window.fangyuanBoundary.map.queryRenderedFeatures({ layers: ['topology'] }).map((f) => f.properties.kind));
+  check(topoDrawn.includes('outside_parent'), `findings drawn on the map (${topoDrawn.length} features)`);
 
   // Team progress, and the team's package download.
   const teamRows = await page.$$eval('#teams tbody tr', (trs) => trs.map((tr) => tr.dataset.team));

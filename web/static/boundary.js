@@ -14,6 +14,9 @@
       tokenPrompt: '下载数据包需要界线编辑员令牌（fangyuan token create --role boundary-editor）：', failed: '出错：', loading: '加载中…',
       k_single: '单立', k_paired: '同号双立', k_triple: '三面型', line: '界线', installed: '埋设日期', notes: '备注', photos: '照片', version: '版本',
       countsFmt: (l, m) => `${l} 条界线，${m} 个界桩`, st_open: '进行中', st_closed: '已结束', st_planned: '计划中',
+      topology: '拓扑检查', topoLevel: '层级', topoFile: '检查文件', lv_township: '乡级', lv_village: '村级',
+      t_overlap: '重叠', t_gap: '缝隙', t_sliver: '碎片', t_outside_parent: '超出上级', t_uncovered: '上级未覆盖', t_other: '其他',
+      noTopology: '没有拓扑问题', topoDb: (lv, w) => `数据库中 ${w} 的${lv}区划`, topoUpload: (n) => `文件 ${n}（对照数据库中的上级区划）`,
     },
     en: {
       title: 'Boundary inspection', coverage: 'Coverage', round: 'Round', gcj: 'Packages in GCJ-02 (Amap devices)', progress: 'Team progress',
@@ -24,9 +27,13 @@
       tokenPrompt: 'Downloading a package needs a boundary-editor token (fangyuan token create --role boundary-editor):', failed: 'Error: ', loading: 'Loading…',
       k_single: 'single', k_paired: 'paired', k_triple: 'three-way', line: 'Line', installed: 'Installed', notes: 'Notes', photos: 'Photos', version: 'Version',
       countsFmt: (l, m) => `${l} lines, ${m} markers`, st_open: 'open', st_closed: 'closed', st_planned: 'planned',
+      topology: 'Topology check', topoLevel: 'Level', topoFile: 'Check a file', lv_township: 'townships', lv_village: 'villages',
+      t_overlap: 'overlap', t_gap: 'gap', t_sliver: 'sliver', t_outside_parent: 'outside parent', t_uncovered: 'uncovered', t_other: 'other',
+      noTopology: 'No topology problems', topoDb: (lv, w) => `the ${lv} in the database within ${w}`, topoUpload: (n) => `file ${n} (against the parents in the database)`,
     },
   };
-  const state = { lang: localStorage.getItem('fangyuan.lang') || 'zh', rounds: [], round: null, lines: null, markers: null, fitted: false };
+  const state = { lang: localStorage.getItem('fangyuan.lang') || 'zh', rounds: [], round: null, lines: null, markers: null, fitted: false,
+    topology: null, topoSource: null };
   const t = (k) => I18N[state.lang][k] ?? I18N.zh[k] ?? k;
   const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
   const token = () => localStorage.getItem('fangyuan.token') || '';
@@ -162,6 +169,69 @@
     $('#problem-count').textContent = res.problems.length ? `(${res.problems.length})` : '';
   }
 
+  // Topology findings (拓扑检查): of the units in the database (GET /api/boundary/topology), or
+  // of an uploaded GeoJSON checked against the parents in the database (POST .../check).
+  const within = () => {
+    const f = state.lines && state.lines.features[0];
+    return f ? String(f.properties.left_code).slice(0, 6) : '';
+  };
+  const topoColor = ['match', ['get', 'kind'], 'overlap', '#d7191c', 'gap', '#2c7bb6', 'outside_parent', '#7b3294', '#fdae61'];
+  async function drawTopology() {
+    await mapReady;
+    const data = state.topology || { type: 'FeatureCollection', features: [] };
+    if (map.getSource('topology')) map.getSource('topology').setData(data);
+    else {
+      map.addSource('topology', { type: 'geojson', data });
+      const before = map.getLayer('lines') ? 'lines' : undefined;
+      map.addLayer({ id: 'topology', type: 'fill', source: 'topology', paint: { 'fill-color': topoColor, 'fill-opacity': 0.55 } }, before);
+      map.addLayer({ id: 'topology-outline', type: 'line', source: 'topology', paint: { 'line-color': topoColor, 'line-width': 1.5 } }, before);
+    }
+  }
+  function renderTopology() {
+    const ul = $('#topology-list');
+    const feats = state.topology ? state.topology.features : [];
+    ul.innerHTML = feats.length ? '' : `<li class="empty">${t('noTopology')}</li>`;
+    feats.forEach((f, i) => {
+      const p = f.properties;
+      const li = document.createElement('li');
+      li.dataset.kind = p.kind;
+      li.dataset.codes = p.codes.join(',');
+      li.dataset.index = i;
+      li.textContent = `${t('t_' + p.kind)}${p.of ? '（' + t('t_' + p.of) + '）' : ''}：${p.codes.join('、')}，${Math.round(p.area_m2).toLocaleString()} m²`;
+      li.addEventListener('click', () => {
+        let b = null;
+        const walk = (c) => { if (typeof c[0] === 'number') b = b ? [Math.min(b[0], c[0]), Math.min(b[1], c[1]), Math.max(b[2], c[0]), Math.max(b[3], c[1])] : [c[0], c[1], c[0], c[1]]; else c.forEach(walk); };
+        walk(f.geometry.coordinates);
+        if (b) map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 80, maxZoom: 16 });
+      });
+      ul.appendChild(li);
+    });
+    $('#topology-count').textContent = feats.length ? `(${feats.length})` : '';
+    const src = state.topoSource;
+    $('#topology-source').textContent = !src ? '' : src.file ? t('topoUpload')(src.file) : t('topoDb')(t('lv_' + src.level), src.within);
+  }
+  async function loadTopology(file) {
+    const level = $('#topo-level').value;
+    const w = within();
+    if (!w) return;
+    document.body.dataset.topology = '';
+    const q = `level=${level}&within=${w}`;
+    if (file) {
+      const r = await request(`/api/boundary/topology/check?${q}&name=${encodeURIComponent(file.name)}`, { method: 'POST', headers: { 'Content-Type': 'application/geo+json' }, body: await file.text() });
+      state.topology = await r.json();
+      state.topoSource = { file: file.name, level, within: w };
+    } else {
+      state.topology = await api(`/api/boundary/topology?${q}`);
+      state.topoSource = { level, within: w };
+    }
+    renderTopology();
+    await drawTopology();
+    document.body.dataset.topology = file ? 'file:' + file.name : 'db:' + level;
+  }
+  const topoFailed = (e) => { status(t('failed') + e.message, true); document.body.dataset.topology = 'error'; };
+  $('#topo-level').addEventListener('change', () => { const f = $('#topo-file').files[0]; loadTopology(f).catch(topoFailed); });
+  $('#topo-file').addEventListener('change', (e) => loadTopology(e.target.files[0]).catch(topoFailed));
+
   async function loadRound(id) {
     state.round = await api(`/api/boundary/rounds/${id}`);
     renderTeams();
@@ -174,6 +244,7 @@
     [state.lines, state.markers] = await Promise.all([api(`/api/boundary/lines?round=${id}`), api(`/api/boundary/markers?round=${id}`)]);
     renderMarkers();
     await drawMap();
+    if (!state.topology) loadTopology().catch(topoFailed);
     status('');
     document.body.dataset.ready = String(id);
   }
@@ -198,6 +269,7 @@
     renderRounds();
     if (state.round) renderTeams();
     if (state.markers) renderMarkers();
+    if (state.topology) renderTopology();
   }
 
   $('#lang').addEventListener('click', () => { state.lang = state.lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('fangyuan.lang', state.lang); applyLang(); });
