@@ -107,7 +107,10 @@ func Build(nw *Network, p Profile) (*Graph, error) {
 			fill[v]++
 		}
 	}
-	for e := range ks {
+	for e, k := range ks {
+		if k.e.Ferry {
+			continue // nobody boards a ferry mid-crossing: points snap to roads only
+		}
 		for j := g.ptOff[e]; j+1 < g.ptOff[e+1]; j++ {
 			a, b := g.pts[j], g.pts[j+1]
 			g.tree.Insert([2]float64{min(a[0], b[0]), min(a[1], b[1])}, [2]float64{max(a[0], b[0]), max(a[1], b[1])}, j)

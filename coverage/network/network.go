@@ -10,6 +10,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"fangyuan/coverage"
 	"fangyuan/geo"
 	"fangyuan/importers/parse"
 )
@@ -198,4 +199,13 @@ func (p *Profile) costs(e *Edge) (fwd, bwd float64) {
 		fwd = inf
 	}
 	return fwd, bwd
+}
+
+// ProfileFrom turns a standards travel profile into a Profile for mode
+// ("walk" walks every walkable way; every other mode drives).
+func ProfileFrom(mode string, tp coverage.TravelProfile) Profile {
+	return Profile{
+		Name: mode, Walk: mode == "walk", WalkKmh: tp.WalkKmh, Speeds: tp.SpeedsKmh, UseMaxspeed: tp.UseMaxspeed,
+		FerryKmh: tp.FerryKmh, FerryWaitMin: tp.FerryWaitMin, MaxAccessM: tp.MaxAccessM,
+	}
 }

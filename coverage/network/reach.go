@@ -1,10 +1,12 @@
 package network
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"fangyuan/coverage"
@@ -18,7 +20,8 @@ import (
 // Nearest and Cost come from one multi-source Dijkstra search from all
 // sources at once; Catchment (every cell each source reaches) from one bounded
 // search per source, shared among workers. A source and a cell on the same
-// edge are joined through the edge's ends (never along the edge directly).
+// edge are joined along the edge as well as through its ends. Points snap to
+// roads, never to ferries.
 type Travel struct {
 	Graph   *Graph
 	Minutes float64
@@ -78,16 +81,39 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 	}
 	var seeds []Seed
 	srcSeeds := make([][]Seed, len(req.Sources))
+	srcSnap := make([]snapped, len(req.Sources))
 	for i, p := range req.Sources {
 		lo := len(seeds)
-		seeds = g.seeds(g.Snap(p), int32(i), walk, seeds)
+		sn := g.Snap(p)
+		srcSnap[i] = snapped{sn, int32(i)}
+		seeds = g.seeds(sn, int32(i), walk, seeds)
 		srcSeeds[i] = seeds[lo:len(seeds):len(seeds)]
+	}
+	// Sources by edge (sorted by edge, then label), for the walk along a shared edge.
+	byEdge := make([]snapped, 0, len(srcSnap))
+	for _, s := range srcSnap {
+		if s.snap.Edge >= 0 {
+			byEdge = append(byEdge, s)
+		}
+	}
+	slices.SortFunc(byEdge, func(a, b snapped) int { return cmp.Or(cmp.Compare(a.snap.Edge, b.snap.Edge), cmp.Compare(a.label, b.label)) })
+	sameEdge := func(e int32) []snapped {
+		lo, _ := slices.BinarySearchFunc(byEdge, e, func(a snapped, e int32) int { return cmp.Compare(a.snap.Edge, e) })
+		hi := lo
+		for hi < len(byEdge) && byEdge[hi].snap.Edge == e {
+			hi++
+		}
+		return byEdge[lo:hi]
 	}
 	s := g.NewSearch()
 	s.Run(seeds, limit)
 	inf := float32(math.Inf(1))
 	for i := range n {
-		c, l := s.reachCost(snaps[i], walk)
+		var on []snapped
+		if snaps[i].Edge >= 0 {
+			on = sameEdge(snaps[i].Edge)
+		}
+		c, l := s.reachCost(snaps[i], walk, on)
 		if l >= 0 && c <= limit {
 			out.Nearest[i], out.Cost[i] = l, float32(c)
 		} else {
@@ -143,6 +169,7 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 					return
 				}
 				ss.Run(srcSeeds[si], limit)
+				own := []snapped{srcSnap[si]}
 				var sum float64
 				for _, u := range ss.Touched {
 					for _, ci := range cells[off[u]:off[u+1]] {
@@ -150,7 +177,7 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 							continue
 						}
 						seen[ci] = int32(si)
-						if c, l := ss.reachCost(snaps[ci], walk); l >= 0 && c <= limit {
+						if c, l := ss.reachCost(snaps[ci], walk, own); l >= 0 && c <= limit {
 							sum += float64(req.Weight[ci])
 						}
 					}

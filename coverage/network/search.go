@@ -21,7 +21,7 @@ func (q pq) Less(i, j int) bool {
 	}
 	return q[i].label < q[j].label
 }
-func (q pq) Swap(i, j int)  { q[i], q[j] = q[j], q[i] }
+func (q pq) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
 func (q *pq) Push(x any)   { *q = append(*q, x.(item)) }
 func (q *pq) Pop() any     { o := *q; x := o[len(o)-1]; *q = o[:len(o)-1]; return x }
 func (q *pq) push(it item) { heap.Push(q, it) }
@@ -104,7 +104,9 @@ func (s *Search) Run(seeds []Seed, limit float64) {
 // reachCost is the cost of reaching a snapped point from the search state:
 // through either end of its edge (plus the walk), with the label; +Inf, -1
 // when neither end was reached.
-func (s *Search) reachCost(sn Snap, walkMS float64) (float64, int32) {
+// onEdge lists the sources snapped to the point's edge (they reach it along
+// the edge without passing an end).
+func (s *Search) reachCost(sn Snap, walkMS float64, onEdge []snapped) (float64, int32) {
 	if sn.Edge < 0 {
 		return math.Inf(1), -1
 	}
@@ -122,10 +124,33 @@ func (s *Search) reachCost(sn Snap, walkMS float64) (float64, int32) {
 			best, lab = c, s.Label[v]
 		}
 	}
+	// Sources on the same edge go straight along it.
+	for _, o := range onEdge {
+		if o.snap.Edge != e {
+			continue
+		}
+		ts := float64(o.snap.T)
+		w := float64(o.snap.Walk) / walkMS
+		c := math.Inf(1)
+		if t >= ts && !math.IsInf(float64(g.EFwd[e]), 1) {
+			c = w + (t-ts)*float64(g.EFwd[e])
+		} else if t <= ts && !math.IsInf(float64(g.EBwd[e]), 1) {
+			c = w + (ts-t)*float64(g.EBwd[e])
+		}
+		if c < best || (c == best && o.label < lab) {
+			best, lab = c, o.label
+		}
+	}
 	if lab < 0 {
 		return best, lab
 	}
 	return best + float64(sn.Walk)/walkMS, lab
+}
+
+// snapped is a source's snap with its label.
+type snapped struct {
+	snap  Snap
+	label int32
 }
 
 // seeds turns a snapped source into search seeds: it walks to its road and

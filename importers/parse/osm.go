@@ -28,13 +28,13 @@ type OSMWay struct {
 	MaxspeedFwd, MaxspeedBwd float64
 	// Oneway: 0 both directions, 1 along the way only, -1 against it only
 	// (oneway=yes/true/1/-1/reverse; junction=roundabout implies 1).
-	Oneway        int8
-	Foot, Motor   bool // whether walking and motor vehicles may use it (access, foot, motor_vehicle, motorcar)
-	Bridge        bool
-	Tunnel        bool
-	Ferry         bool
-	DurationS     float64 // ferry: the tagged crossing time in seconds (duration=hh:mm or minutes); 0 when untagged
-	Junction      string
+	Oneway      int8
+	Foot, Motor bool // whether walking and motor vehicles may use it (access, foot, motor_vehicle, motorcar)
+	Bridge      bool
+	Tunnel      bool
+	Ferry       bool
+	DurationS   float64 // ferry: the tagged crossing time in seconds (duration=hh:mm or minutes); 0 when untagged
+	Junction    string
 }
 
 // OSMOptions control ReadOSM.
