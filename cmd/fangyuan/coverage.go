@@ -10,6 +10,7 @@ import (
 
 	"fangyuan/coverage"
 	"fangyuan/coverage/inputs"
+	"fangyuan/coverage/network"
 	"fangyuan/coverage/report"
 	"fangyuan/geo"
 	"fangyuan/importers"
@@ -36,6 +37,9 @@ township boundary is split by area.
                         "total"; --band NAME=N (repeatable) names band N
   --layer L             population layer (default: the kind's: age60plus, age0_17 or total)
   --radius M            catchment radius in metres (default: the kind's standard)
+  --reach R             straight (radius, the default) or travel (the kind's travel minutes over
+                        roads and ferries, profiles from the standards file; needs --network)
+  --network FILE        road network, OpenStreetMap .osm.pbf (highway=* ways, route=ferry)
   --villages FILE       village boundaries, for village presence and service rules
   --counties FILE       county boundaries, for county names (counties group townships by code)
   --standards FILE      service standards file (default: the built-in DESIGN.md table)
@@ -81,6 +85,8 @@ func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
 		encoding   = fs.String("encoding", "", "text encoding of the inputs: utf-8, gbk or gb18030 (default: detected)")
 		format     = fs.String("format", "", "output format: csv, geojson or xlsx (default: from -o)")
 		out        = fs.String("o", "", "output file")
+		reach      = fs.String("reach", "straight", "straight or travel")
+		netFile    = fs.String("network", "", "road network .osm.pbf (for --reach travel)")
 	)
 	fs.Var(&bands, "band", "NAME=N: name band N of the population file (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
@@ -128,6 +134,12 @@ func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
 		std.RadiusM = *radius
 	}
 
+	if *reach != "straight" && *reach != "travel" {
+		return fmt.Errorf("%w: --reach %q: want straight or travel", errUsage, *reach)
+	}
+	if (*reach == "travel") != (*netFile != "") {
+		return fmt.Errorf("%w: --reach travel and --network FILE.osm.pbf go together", errUsage)
+	}
 	host := importers.HostFS{}
 	uopts := inputs.UnitFileOptions{CodeField: *codeField, NameField: *nameField, Encoding: *encoding}
 	in := coverage.Input{Standard: std, Layer: *layer}
@@ -149,6 +161,17 @@ func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if in.Grid, err = inputs.LoadPopulation(*population, bands); err != nil {
 		return err
+	}
+	if *reach == "travel" {
+		nw, err := network.ReadOSMFile(ctx, *netFile, nil)
+		if err != nil {
+			return err
+		}
+		tr, err := network.ForKind(nw, stds, std)
+		if err != nil {
+			return err
+		}
+		in.Reach = tr
 	}
 	res, err := coverage.Run(ctx, in)
 	if err != nil {

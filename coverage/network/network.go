@@ -5,6 +5,7 @@
 package network
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -208,4 +209,49 @@ func ProfileFrom(mode string, tp coverage.TravelProfile) Profile {
 		Name: mode, Walk: mode == "walk", WalkKmh: tp.WalkKmh, Speeds: tp.SpeedsKmh, UseMaxspeed: tp.UseMaxspeed,
 		FerryKmh: tp.FerryKmh, FerryWaitMin: tp.FerryWaitMin, MaxAccessM: tp.MaxAccessM,
 	}
+}
+
+// ReadOSMFile reads an .osm.pbf extract (optionally only the ways with a node
+// in bound) into a network.
+func ReadOSMFile(ctx context.Context, path string, bound *orb.Bound) (*Network, error) {
+	res, err := parse.ReadOSM(ctx, path, parse.OSMOptions{Bound: bound})
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Ways) == 0 {
+		return nil, fmt.Errorf("%s: no roads or ferries (highway=*, route=ferry) in the extract%s", path, map[bool]string{true: " within the bounding box", false: ""}[bound != nil])
+	}
+	return FromOSM(res.Ways)
+}
+
+// ForKind builds the travel-time reach of a facility kind: the graph of its
+// travel mode's profile (standards "profiles") and its travel minutes.
+func ForKind(nw *Network, stds *coverage.Standards, std coverage.Standard) (Travel, error) {
+	if std.Travel == nil {
+		return Travel{}, fmt.Errorf("kind %s has no travel time in the standards (\"travel\": {\"mode\": \"walk\", \"minutes\": 15})", std.ID)
+	}
+	tp, err := stds.Profile(std.Travel.Mode)
+	if err != nil {
+		return Travel{}, fmt.Errorf("kind %s: %w", std.ID, err)
+	}
+	g, err := Build(nw, ProfileFrom(std.Travel.Mode, tp))
+	if err != nil {
+		return Travel{}, err
+	}
+	if len(g.NodeID) == 0 {
+		return Travel{}, fmt.Errorf("kind %s: the network has no way usable by the %s profile", std.ID, std.Travel.Mode)
+	}
+	return Travel{Graph: g, Minutes: std.Travel.Minutes}, nil
+}
+
+// ParseBBox reads "west,south,east,north" (degrees, WGS84).
+func ParseBBox(s string) (*orb.Bound, error) {
+	var w, so, e, n float64
+	if _, err := fmt.Sscanf(s, "%g,%g,%g,%g", &w, &so, &e, &n); err != nil {
+		return nil, fmt.Errorf("bbox %q: want west,south,east,north in degrees", s)
+	}
+	if !(w >= -180 && e <= 180 && so >= -90 && n <= 90 && w < e && so < n) {
+		return nil, fmt.Errorf("bbox %q: want west < east in [-180, 180] and south < north in [-90, 90]", s)
+	}
+	return &orb.Bound{Min: orb.Point{w, so}, Max: orb.Point{e, n}}, nil
 }

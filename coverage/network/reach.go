@@ -96,7 +96,9 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 			byEdge = append(byEdge, s)
 		}
 	}
-	slices.SortFunc(byEdge, func(a, b snapped) int { return cmp.Or(cmp.Compare(a.snap.Edge, b.snap.Edge), cmp.Compare(a.label, b.label)) })
+	slices.SortFunc(byEdge, func(a, b snapped) int {
+		return cmp.Or(cmp.Compare(a.snap.Edge, b.snap.Edge), cmp.Compare(a.label, b.label))
+	})
 	sameEdge := func(e int32) []snapped {
 		lo, _ := slices.BinarySearchFunc(byEdge, e, func(a snapped, e int32) int { return cmp.Compare(a.snap.Edge, e) })
 		hi := lo
