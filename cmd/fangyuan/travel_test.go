@@ -141,7 +141,9 @@ func TestCoverageRunsTravel(t *testing.T) {
 	srv, pool := demoServer(t, auth.ReadsOpen)
 	anon := client{t: t, base: srv.URL}
 	planner := client{t: t, base: srv.URL, token: token(t, pool, "li.planner", auth.Planner)}
-	var e struct{ Error struct{ Field, Message string } }
+	var e struct {
+		Error struct{ Field, Message string }
+	}
 	if code := planner.do("POST", "/api/coverage/runs", map[string]any{"kind": "eldercare_center", "reach": "travel"}, &e); code != 400 || !strings.Contains(e.Error.Message, "import osm") {
 		t.Fatalf("travel run without a network: %d %+v", code, e)
 	}
