@@ -69,7 +69,7 @@ func demoRoadsPBF(t *testing.T) string {
 }
 
 // coveredOf sums the covered_population column of a coverage CSV.
-func coveredOf(t *testing.T, path string) float64 {
+func coveredOf(t *testing.T, path, name string) float64 {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -81,12 +81,12 @@ func coveredOf(t *testing.T, path string) float64 {
 	}
 	col := -1
 	for i, h := range recs[0] {
-		if h == "covered_population" {
+		if h == name {
 			col = i
 		}
 	}
 	if col < 0 {
-		t.Fatalf("no covered_population column in %v", recs[0])
+		t.Fatalf("no %s column in %v", name, recs[0])
 	}
 	var s float64
 	for _, r := range recs[1:] {
@@ -112,7 +112,8 @@ func TestCoverageTravelCLI(t *testing.T) {
 		"--kind", "eldercare_center", "--facilities", demoPath(t, "facilities/eldercare_center.csv"),
 	}
 	travel := filepath.Join(dir, "travel.csv")
-	stdout, err := runCoverage(t, append(base, "--reach", "travel", "--network", pbf, "-o", travel)...)
+	tif := filepath.Join(dir, "minutes.tif")
+	stdout, err := runCoverage(t, append(base, "--reach", "travel", "--network", pbf, "--minutes-tif", tif, "-o", travel)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,12 +124,60 @@ func TestCoverageTravelCLI(t *testing.T) {
 	if _, err := runCoverage(t, append(base, "--radius", "1000", "-o", straight)...); err != nil {
 		t.Fatal(err)
 	}
-	tc, sc := coveredOf(t, travel), coveredOf(t, straight)
+	tc, sc := coveredOf(t, travel, "covered_population"), coveredOf(t, straight, "covered_population")
 	t.Logf("covered: travel %.0f, straight 1 km %.0f", tc, sc)
 	if !(tc > 0 && tc <= sc+0.5) {
 		t.Errorf("travel covers %.1f, straight 1 km %.1f: want 0 < travel ≤ straight", tc, sc)
 	}
-	for _, bad := range [][]string{{"--reach", "travel"}, {"--reach", "bus", "--network", pbf}, {"--network", pbf}} {
+	// Side by side: the straight-line columns of the travel run are those of a
+	// straight run at the kind's radius (2 km), and the people the radius counts
+	// but no road reaches in time are at least the difference of the totals.
+	straight2 := filepath.Join(dir, "straight2km.csv")
+	if _, err := runCoverage(t, append(base, "-o", straight2)...); err != nil {
+		t.Fatal(err)
+	}
+	s2, side, only := coveredOf(t, straight2, "covered_population"), coveredOf(t, travel, "straight_covered_population"), coveredOf(t, travel, "straight_only_population")
+	if math.Abs(s2-side) > 13 || !(only >= side-tc-13 && only <= side) { // 13 townships, each rounded to a person
+		t.Errorf("straight 2 km run %.0f, beside travel %.0f, straight only %.0f, travel %.0f", s2, side, only, tc)
+	}
+	if !strings.Contains(stdout, "straight (straight line ≤ 2000 m") {
+		t.Errorf("summary does not give the straight line beside travel:\n%s", stdout)
+	}
+	// The minutes raster: the population grid's cell size, float32, and every
+	// reached cell within the kind's 15 minutes (the values themselves are
+	// checked by hand in coverage/network's TestMinutesGeoTIFF).
+	info, err := exec.Command("gdalinfo", "-json", tif).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinfo, err := exec.Command("gdalinfo", "-json", demoPath(t, "population.tif")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gi, pi struct {
+		GeoTransform []float64
+		Bands        []struct{ Type string }
+	}
+	json.Unmarshal(info, &gi)
+	json.Unmarshal(pinfo, &pi)
+	if len(gi.GeoTransform) != 6 || gi.GeoTransform[1] != pi.GeoTransform[1] || gi.GeoTransform[5] != pi.GeoTransform[5] || len(gi.Bands) != 1 || gi.Bands[0].Type != "Float32" {
+		t.Errorf("minutes raster %+v, population %+v", gi, pi)
+	}
+	stats, err := exec.Command("gdalinfo", "-stats", tif).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(stats), "STATISTICS_MAXIMUM=") {
+		t.Errorf("no statistics: %s", stats)
+	}
+	for _, line := range strings.Split(string(stats), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "STATISTICS_MAXIMUM="); ok {
+			if x, _ := strconv.ParseFloat(v, 64); !(x > 0 && x <= 15) {
+				t.Errorf("largest travel time %v min, want in (0, 15]", x)
+			}
+		}
+	}
+	for _, bad := range [][]string{{"--reach", "travel"}, {"--reach", "bus", "--network", pbf}, {"--network", pbf}, {"--minutes-tif", tif}} {
 		if _, err := runCoverage(t, append(append(base, "-o", filepath.Join(dir, "x.csv")), bad...)...); !errors.Is(err, errUsage) {
 			t.Errorf("%v: error %v, want a usage error", bad, err)
 		}

@@ -2,7 +2,14 @@ package network
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"math"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -163,6 +170,69 @@ func TestFerryTimeAndWait(t *testing.T) {
 		i := 2*handFrame.W + 45
 		if (got.Nearest[i] == 0) != tt.want {
 			t.Errorf("%v min: island cell reached %v, want %v (cost %v)", tt.minutes, got.Nearest[i] == 0, tt.want, got.Cost[i])
+		}
+	}
+}
+
+// The travel-time raster opens in GDAL with the frame's georeferencing, and
+// gdallocationinfo reads the hand-computed minutes at a few points.
+func TestMinutesGeoTIFF(t *testing.T) {
+	for _, tool := range []string{"gdalinfo", "gdallocationinfo"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed (gdal-bin): %v", tool, err)
+		}
+	}
+	g := handNetwork(t)
+	got, err := Travel{Graph: g, Minutes: 90}.Reach(context.Background(), coverage.ReachRequest{Frame: handFrame, Sources: []orb.Point{{0, 0}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "minutes.tif")
+	if err := WriteMinutes(path, handFrame, got); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("gdalinfo", "-json", path).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct {
+		Size         []int
+		GeoTransform []float64
+		Bands        []struct {
+			Type        string
+			NoDataValue float64
+			Description string
+		}
+	}
+	if err := json.Unmarshal(out, &info); err != nil {
+		t.Fatal(err)
+	}
+	wantGT := []float64{-0.0005, 0.001, 0, 0.0025, 0, -0.001}
+	if !slices.Equal(info.Size, []int{100, 5}) || len(info.GeoTransform) != 6 || len(info.Bands) != 1 ||
+		info.Bands[0].Type != "Float32" || info.Bands[0].NoDataValue != MinutesNoData {
+		t.Fatalf("gdalinfo: %+v", info)
+	}
+	for i := range wantGT {
+		if math.Abs(info.GeoTransform[i]-wantGT[i]) > 1e-12 {
+			t.Fatalf("geotransform %v, want %v", info.GeoTransform, wantGT)
+		}
+	}
+	for _, p := range []struct{ lon, lat float64 }{{0, 0}, {0.01, 0}, {0.015, 0.001}, {0.045, 0}, {0.05, -0.001}, {0.085, 0}, {0.03, 0}, {0.01, 0.002}} {
+		cmd := exec.Command("gdallocationinfo", "-valonly", "-wgs84", path, fmt.Sprint(p.lon), fmt.Sprint(p.lat))
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := handCost(0, p.lon, p.lat) / 60
+		if want > 90 || math.IsInf(want, 1) {
+			want = MinutesNoData
+		}
+		if math.Abs(v-want) > 1e-3 {
+			t.Errorf("at %v,%v: gdallocationinfo %v min, want %v", p.lon, p.lat, v, want)
 		}
 	}
 }

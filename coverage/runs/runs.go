@@ -494,6 +494,9 @@ func (s *Service) execute(ctx context.Context, id int64, p Params, std coverage.
 		return err
 	}
 	in := coverage.Input{Standard: std, Layer: p.Layer, Grid: grid, Region: region, Counties: counties, Reach: reach}
+	if p.Reach == "travel" {
+		in.Compare, in.CompareName = coverage.Straight{Radius: p.RadiusM}, "straight" // side by side in the result
+	}
 	for _, f := range facs {
 		in.Facilities = append(in.Facilities, f.fac)
 	}
