@@ -155,12 +155,10 @@ func (g *Graph) Snap(p orb.Point) Snap {
 	bestD := math.Inf(1)
 	var bestSeg uint32
 	var bestF float64
-	g.tree.Nearby(func(mn, mxb [2]float64, j uint32, item bool) float64 {
-		if !item {
-			dx := max(mn[0]-p[0], 0, p[0]-mxb[0]) * mx
-			dy := max(mn[1]-p[1], 0, p[1]-mxb[1]) * my
-			return math.Hypot(dx, dy)
-		}
+	// Boxes of growing half-size r around p: a segment within r of p has a
+	// point in the box, so its bounding box meets it; the nearest found within
+	// r is the nearest.
+	seg := func(j uint32) {
 		a, b := g.pts[j], g.pts[j+1]
 		ax, ay := (a[0]-p[0])*mx, (a[1]-p[1])*my
 		bx, by := (b[0]-p[0])*mx, (b[1]-p[1])*my
@@ -170,14 +168,21 @@ func (g *Graph) Snap(p orb.Point) Snap {
 		if l2 > 0 {
 			f = min(max(-(ax*vx+ay*vy)/l2, 0), 1)
 		}
-		d := math.Hypot(ax+f*vx, ay+f*vy)
+		x, y := ax+f*vx, ay+f*vy
+		d := math.Sqrt(x*x + y*y)
 		if d < bestD || (d == bestD && j < bestSeg) {
 			bestD, bestSeg, bestF = d, j, f
 		}
-		return d
-	}, func(_, _ [2]float64, j uint32, d float64) bool {
-		return d <= bestD && d <= maxD
-	})
+	}
+	for _, r := range []float64{min(50, maxD), min(200, maxD), maxD} {
+		g.tree.Search([2]float64{p[0] - r/mx, p[1] - r/my}, [2]float64{p[0] + r/mx, p[1] + r/my}, func(_, _ [2]float64, j uint32) bool {
+			seg(j)
+			return true
+		})
+		if bestD <= r {
+			break
+		}
+	}
 	if bestD > maxD {
 		return best
 	}

@@ -1,7 +1,6 @@
 package network
 
 import (
-	"container/heap"
 	"math"
 )
 
@@ -12,20 +11,52 @@ type item struct {
 	label int32
 }
 
+// pq is a binary min-heap of items by (cost, label), typed (no interface boxing).
 type pq []item
 
-func (q pq) Len() int { return len(q) }
-func (q pq) Less(i, j int) bool {
-	if q[i].cost != q[j].cost {
-		return q[i].cost < q[j].cost
-	}
-	return q[i].label < q[j].label
+func (it item) less(o item) bool {
+	return it.cost < o.cost || (it.cost == o.cost && it.label < o.label)
 }
-func (q pq) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *pq) Push(x any)   { *q = append(*q, x.(item)) }
-func (q *pq) Pop() any     { o := *q; x := o[len(o)-1]; *q = o[:len(o)-1]; return x }
-func (q *pq) push(it item) { heap.Push(q, it) }
-func (q *pq) pop() item    { return heap.Pop(q).(item) }
+
+func (q *pq) push(it item) {
+	h := append(*q, it)
+	i := len(h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h[i].less(h[p]) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+	*q = h
+}
+
+func (q *pq) pop() item {
+	h := *q
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && h[r].less(h[l]) {
+			m = r
+		}
+		if !h[m].less(h[i]) {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	*q = h
+	return top
+}
 
 // Seed is a start of a search: node at initial cost, for source label.
 type Seed struct {
