@@ -200,4 +200,5 @@ func testingEnvInt(name string) int {
 	fmt.Sscan(strings.TrimSpace(getenv(name)), &v)
 	return v
 }
+
 var getenv = os.Getenv
