@@ -183,7 +183,10 @@ func osmWay(o *osm.Way) (OSMWay, bool, error) {
 	if t.Find("route") == "ferry" {
 		w.Ferry = true
 		w.Foot = access(t, true, "access", "foot")
-		w.Motor = access(t, t.Find("motor_vehicle") != "" || t.Find("motorcar") != "" || t.Find("access") == "", "access", "vehicle", "motor_vehicle", "motorcar")
+		// A ferry tagged for walkers or cyclists only (foot=yes, no motor tag) carries no cars;
+		// an untagged ferry carries both.
+		walkersOnly := (t.Find("foot") != "" || t.Find("bicycle") != "") && t.Find("motor_vehicle") == "" && t.Find("motorcar") == ""
+		w.Motor = access(t, !walkersOnly, "access", "vehicle", "motor_vehicle", "motorcar")
 		if d := t.Find("duration"); d != "" {
 			s, err := parseDuration(d)
 			if err != nil {
