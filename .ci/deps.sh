@@ -3,7 +3,7 @@
 # Debian 12; needs root for apt (prints the command otherwise).
 set -euo pipefail
 # chromium + a Chinese font + node drive the browser tests (playwright-core, no browser download)
-pkgs=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin osmium-tool chromium fonts-wqy-zenhei nodejs
+pkgs=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting osm2pgrouting gdal-bin osmium-tool chromium fonts-wqy-zenhei nodejs
   fonts-droid-fallback fonts-dejavu-core zbar-tools poppler-utils librsvg2-bin) # plate sheets (PDF fonts) and their tests
 missing=()
 for p in "${pkgs[@]}"; do

@@ -62,6 +62,11 @@ type Input struct {
 	Facilities []Facility
 	// Reach decides which cells facilities reach; nil: Straight{Standard.RadiusM}.
 	Reach Reach
+	// Compare, when not nil, is a second measure reported beside Reach per
+	// township (e.g. the straight line beside travel time); CompareName names
+	// it in reports ("straight").
+	Compare     Reach
+	CompareName string
 	// Region, when not nil, is the prepared Townships and Villages on Grid (from
 	// PrepareRegion); Townships and Villages above are then ignored.
 	Region  *Region
@@ -97,6 +102,16 @@ type UnitResult struct {
 	VillageGaps int
 	Capacity    []Capacity
 	Flags       []string
+	// Compare (townships, when the run has a second measure): the population
+	// the second measure covers, and the part of it the run's reach does not
+	// (for travel beside straight: people a radius counts as served whom no
+	// road reaches in time).
+	Compare *UnitCompare `json:",omitempty"`
+}
+
+// UnitCompare is a township under the run's second measure.
+type UnitCompare struct {
+	Covered, OnlyCompare float64
 }
 
 // Capacity is one capacity ratio evaluated for a unit.
@@ -149,6 +164,12 @@ type Result struct {
 	Operating, Planned, Closed int
 	Notes                      []string
 	Frame                      Frame
+	// Compare names the second measure ("" when none) and describes it;
+	// CoveredCompare and OnlyCompare are its region totals (see UnitCompare).
+	Compare, CompareReach       string
+	CoveredCompare, OnlyCompare float64
+	// Cells is the run's reach over Frame (per-cell nearest facility and cost).
+	Cells *Reached `json:"-"`
 	// Region is the prepared region the run used (township geometries for maps).
 	Region *Region
 }
@@ -231,6 +252,18 @@ func Run(ctx context.Context, in Input) (*Result, error) {
 			reach.Describe(), len(reached.Nearest), len(reached.Catchment), e.f.Len(), len(sources))
 	}
 	e.nearest = reached.Nearest
+	res.Cells = reached
+	if in.Compare != nil {
+		alt, err := in.Compare.Reach(ctx, ReachRequest{Frame: e.f, Sources: sources, Workers: workers})
+		if err != nil {
+			return nil, err
+		}
+		if len(alt.Nearest) != e.f.Len() {
+			return nil, fmt.Errorf("coverage: compare reach %s returned %d cells, want %d", in.Compare.Describe(), len(alt.Nearest), e.f.Len())
+		}
+		e.alt = alt.Nearest
+		res.Compare, res.CompareReach = cmp.Or(in.CompareName, "compare"), in.Compare.Describe()
+	}
 
 	// Facilities: where they are, what they reach.
 	nearestPop := e.nearestSums(len(sources))
@@ -270,6 +303,11 @@ func Run(ctx context.Context, in Input) (*Result, error) {
 		t := reg.Townships[i]
 		u := UnitResult{Level: LevelTownship, Code: t.Code, Name: t.Name, Parent: reg.counties[reg.townshipCounty[i]].code}
 		u.Population, u.Covered = e.sums(&reg.tZones[i])
+		if e.alt != nil {
+			var c UnitCompare
+			c.Covered, c.OnlyCompare = e.altSums(&reg.tZones[i])
+			u.Compare = &c
+		}
 		res.Townships[i] = u
 	}); err != nil {
 		return nil, err
@@ -284,6 +322,10 @@ func Run(ctx context.Context, in Input) (*Result, error) {
 		e.finishUnit(&res.Townships[i], tFacs[i])
 		res.Population += res.Townships[i].Population
 		res.Covered += res.Townships[i].Covered
+		if c := res.Townships[i].Compare; c != nil {
+			res.CoveredCompare += c.Covered
+			res.OnlyCompare += c.OnlyCompare
+		}
 	}
 
 	// Villages.
@@ -402,6 +444,7 @@ type engine struct {
 	pop     []float32 // layer value per frame cell (0 outside the region and for nodata)
 	weight  []float32 // pop × share of the cell inside the region
 	nearest []int32
+	alt     []int32 // the second measure's nearest (Input.Compare), or nil
 	// weightTotal is the layer population inside the union of the townships.
 	weightTotal float64
 }
@@ -536,6 +579,31 @@ func (e *engine) sums(z *Zone) (pop, covered float64) {
 		}
 	}
 	return pop, covered
+}
+
+// altSums returns the population of a zone the second measure reaches, and
+// the part of it the run's reach does not.
+func (e *engine) altSums(z *Zone) (covered, only float64) {
+	W := e.f.W
+	add := func(i int, v float64) {
+		if e.alt[i] >= 0 {
+			covered += v
+			if e.nearest[i] < 0 {
+				only += v
+			}
+		}
+	}
+	for _, run := range z.Runs {
+		i := int(run.Row)*W + int(run.Col)
+		for k := range int(run.N) {
+			add(i+k, float64(e.pop[i+k]))
+		}
+	}
+	for _, part := range z.Parts {
+		i := int(part.Row)*W + int(part.Col)
+		add(i, float64(e.pop[i])*part.Frac)
+	}
+	return covered, only
 }
 
 // nearestSums returns, per source, the weight of the cells it is nearest for.

@@ -36,6 +36,43 @@ type Standards struct {
 	Version     int        `json:"version"`
 	TargetShare float64    `json:"target_share"` // default target for kinds that give none
 	Kinds       []Standard `json:"kinds"`
+	// Profiles are the travel profiles of the travel-time reach, by mode
+	// (walk, drive): the default walk is an older person's 4 km/h.
+	Profiles map[string]TravelProfile `json:"profiles,omitempty"`
+}
+
+// TravelProfile is how a travel mode uses the road network (coverage/network
+// builds the graph from it).
+type TravelProfile struct {
+	// WalkKmh is the walking speed: the speed of the walk mode on every
+	// walkable way, and of every mode's off-network walk (cell centre or
+	// facility straight to the nearest road).
+	WalkKmh float64 `json:"walk_kmh"`
+	// MaxAccessM bounds the off-network walk; a cell farther from every usable
+	// road is not reached.
+	MaxAccessM float64 `json:"max_access_m"`
+	// SpeedsKmh (drive): km/h per OSM highway class; classes not listed are not driven.
+	SpeedsKmh map[string]float64 `json:"speeds_kmh,omitempty"`
+	// UseMaxspeed (drive): a way's maxspeed tag, when given, replaces its class speed.
+	UseMaxspeed bool `json:"use_maxspeed,omitempty"`
+	// Ferries take their tagged duration, else their length at FerryKmh (0:
+	// untagged ferries are not used), plus FerryWaitMin per crossing.
+	FerryKmh     float64 `json:"ferry_kmh"`
+	FerryWaitMin float64 `json:"ferry_wait_min"`
+}
+
+// Profile returns the travel profile of mode.
+func (s *Standards) Profile(mode string) (TravelProfile, error) {
+	p, ok := s.Profiles[mode]
+	if !ok {
+		names := make([]string, 0, len(s.Profiles))
+		for k := range s.Profiles {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		return TravelProfile{}, fmt.Errorf("the standards have no travel profile %q (they have %s): add it under \"profiles\"", mode, strings.Join(names, ", "))
+	}
+	return p, nil
 }
 
 // Standard is the service standard of one facility kind.
@@ -318,7 +355,7 @@ func (v *validator) share(path string, x any) float64 {
 }
 
 func (v *validator) standards(root any) *Standards {
-	m := v.object("", root, []string{"kinds"}, "version", "target_share", "comment")
+	m := v.object("", root, []string{"kinds"}, "version", "target_share", "comment", "profiles")
 	if m == nil {
 		return nil
 	}
@@ -333,6 +370,12 @@ func (v *validator) standards(root any) *Standards {
 	}
 	if x, ok := m["target_share"]; ok {
 		s.TargetShare = v.share("target_share", x)
+	}
+	if x, ok := m["profiles"]; ok {
+		s.Profiles = v.profiles("profiles", x)
+		if v.err != nil {
+			return nil
+		}
 	}
 	list, ok := m["kinds"].([]any)
 	if !ok {
@@ -432,6 +475,80 @@ func (v *validator) travel(p string, x any) *Travel {
 		v.fail(p+".minutes", "%v must be a number of minutes in (0, 1440]", t.Minutes)
 	}
 	return t
+}
+
+func (v *validator) profiles(p string, x any) map[string]TravelProfile {
+	m, ok := x.(map[string]any)
+	if !ok {
+		v.fail(p, "is %s, want an object of profiles by mode", jsonType(x))
+		return nil
+	}
+	out := map[string]TravelProfile{}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, mode := range keys {
+		q := p + "." + mode
+		if !slices.Contains(TravelModes, mode) {
+			v.fail(q, "%q is not one of %s", mode, strings.Join(TravelModes, ", "))
+			return nil
+		}
+		o := v.object(q, m[mode], []string{"walk_kmh", "max_access_m"}, "speeds_kmh", "use_maxspeed", "ferry_kmh", "ferry_wait_min", "comment")
+		if o == nil {
+			return nil
+		}
+		tp := TravelProfile{}
+		if x, ok := o["comment"]; ok {
+			v.str(q+".comment", x)
+		}
+		if tp.WalkKmh = v.num(q+".walk_kmh", o["walk_kmh"]); v.err == nil && !(tp.WalkKmh > 0 && tp.WalkKmh < 30) {
+			v.fail(q+".walk_kmh", "%v must be a walking speed in km/h in (0, 30)", tp.WalkKmh)
+		}
+		if tp.MaxAccessM = v.num(q+".max_access_m", o["max_access_m"]); v.err == nil && !(tp.MaxAccessM >= 0 && tp.MaxAccessM <= 50_000) {
+			v.fail(q+".max_access_m", "%v must be a distance in metres in [0, 50000]", tp.MaxAccessM)
+		}
+		if x, ok := o["speeds_kmh"]; ok && v.err == nil {
+			sm, ok := x.(map[string]any)
+			if !ok {
+				v.fail(q+".speeds_kmh", "is %s, want an object of km/h by highway class", jsonType(x))
+				return nil
+			}
+			tp.SpeedsKmh = map[string]float64{}
+			for c, y := range sm {
+				if sp := v.num(q+".speeds_kmh."+c, y); v.err == nil && !(sp > 0 && sp <= 200) {
+					v.fail(q+".speeds_kmh."+c, "%v must be a speed in km/h in (0, 200]", sp)
+				} else {
+					tp.SpeedsKmh[c] = sp
+				}
+				if v.err != nil {
+					return nil
+				}
+			}
+		}
+		if x, ok := o["use_maxspeed"]; ok && v.err == nil {
+			tp.UseMaxspeed = v.boolean(q+".use_maxspeed", x)
+		}
+		if x, ok := o["ferry_kmh"]; ok && v.err == nil {
+			if tp.FerryKmh = v.num(q+".ferry_kmh", x); v.err == nil && !(tp.FerryKmh >= 0 && tp.FerryKmh <= 100) {
+				v.fail(q+".ferry_kmh", "%v must be a speed in km/h in [0, 100]", tp.FerryKmh)
+			}
+		}
+		if x, ok := o["ferry_wait_min"]; ok && v.err == nil {
+			if tp.FerryWaitMin = v.num(q+".ferry_wait_min", x); v.err == nil && !(tp.FerryWaitMin >= 0 && tp.FerryWaitMin <= 24*60) {
+				v.fail(q+".ferry_wait_min", "%v must be a number of minutes in [0, 1440]", tp.FerryWaitMin)
+			}
+		}
+		if v.err == nil && mode != "walk" && len(tp.SpeedsKmh) == 0 {
+			v.fail(q+".speeds_kmh", "a %s profile needs speeds per highway class", mode)
+		}
+		if v.err != nil {
+			return nil
+		}
+		out[mode] = tp
+	}
+	return out
 }
 
 func (v *validator) capacity(p string, x any) []Ratio {

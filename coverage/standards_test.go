@@ -78,7 +78,7 @@ func TestStandardsValidation(t *testing.T) {
 		{"not an object", `[]`, "s.json: is an array, want an object"},
 		{"no kinds", `{"target_share": 0.9}`, "s.json: kinds: missing"},
 		{"empty kinds", `{"kinds": []}`, "kinds: is empty"},
-		{"unknown top field", `{"kinds": [], "radius": 3}`, "radius: unknown field (allowed: comment, kinds, target_share, version)"},
+		{"unknown top field", `{"kinds": [], "radius": 3}`, "radius: unknown field (allowed: comment, kinds, profiles, target_share, version)"},
 		{"bad version", `{"version": 2, "kinds": []}`, "version: 2 is not supported"},
 		{"target share", `{"target_share": 90, "kinds": []}`, "target_share: 90 must be a share in (0, 1]"},
 		{"unknown kind field", kind(`, "radius_km": 2`), "kinds[0].radius_km: unknown field"},
@@ -103,6 +103,12 @@ func TestStandardsValidation(t *testing.T) {
 		{"capacity share above 1", kind(`, "capacity": [{"field": "nursing_beds", "min": 55, "share_of": "beds"}]`), "kinds[0].capacity[0].min: 55: a share must be at most 1"},
 		{"capacity per zero", kind(`, "capacity": [{"field": "beds", "min": 3.6, "per": 0}]`), "kinds[0].capacity[0].per: 0 must be a positive number of people"},
 		{"duplicate kind", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "county"}, "radius_m": 5}, {"id": "a", "layer": "total", "presence": {"level": "county"}, "radius_m": 5}]}`, `kinds[1].id: duplicate kind "a" (first at kinds[0])`},
+		{"profile mode", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "county"}, "radius_m": 5}], "profiles": {"fly": {"walk_kmh": 4, "max_access_m": 5}}}`, `profiles.fly: "fly" is not one of walk`},
+		{"profile walk speed", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "county"}, "radius_m": 5}], "profiles": {"walk": {"walk_kmh": 0, "max_access_m": 5}}}`, "profiles.walk.walk_kmh: 0 must be a walking speed"},
+		{"profile access", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "county"}, "radius_m": 5}], "profiles": {"walk": {"walk_kmh": 4}}}`, "profiles.walk.max_access_m: missing"},
+		{"profile drive speeds", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "county"}, "radius_m": 5}], "profiles": {"drive": {"walk_kmh": 4, "max_access_m": 5}}}`, "profiles.drive.speeds_kmh: a drive profile needs speeds"},
+		{"profile class speed", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "county"}, "radius_m": 5}], "profiles": {"drive": {"walk_kmh": 4, "max_access_m": 5, "speeds_kmh": {"primary": 900}}}}`, "profiles.drive.speeds_kmh.primary: 900 must be a speed"},
+		{"profile ferry wait", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "county"}, "radius_m": 5}], "profiles": {"walk": {"walk_kmh": 4, "max_access_m": 5, "ferry_wait_min": -2}}}`, "profiles.walk.ferry_wait_min: -2 must be"},
 		{"trailing data", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "county"}, "radius_m": 5}]} {}`, "unexpected data after the top-level object"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,5 +129,36 @@ func TestStandardsValidation(t *testing.T) {
 	}
 	if k := s.Kinds[0]; k.TargetShare != 0.8 || k.Presence.Min != 1 {
 		t.Errorf("defaults: %+v", k)
+	}
+	if _, err := s.Profile("walk"); err == nil || !strings.Contains(err.Error(), `no travel profile "walk"`) {
+		t.Errorf("missing profile: %v", err)
+	}
+}
+
+// The default standards walk at an older person's 4 km/h (the design's figure)
+// and drive on the main classes.
+func TestDefaultProfiles(t *testing.T) {
+	s := DefaultStandards()
+	w, err := s.Profile("walk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.WalkKmh != 4 || w.MaxAccessM <= 0 || w.FerryWaitMin <= 0 {
+		t.Errorf("walk profile %+v", w)
+	}
+	d, err := s.Profile("drive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.SpeedsKmh["primary"] != 60 || d.SpeedsKmh["residential"] != 25 || !d.UseMaxspeed {
+		t.Errorf("drive profile %+v", d)
+	}
+	for _, k := range s.Kinds {
+		if k.Travel == nil {
+			continue
+		}
+		if _, err := s.Profile(k.Travel.Mode); err != nil {
+			t.Errorf("kind %s: %v", k.ID, err)
+		}
 	}
 }

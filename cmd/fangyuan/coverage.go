@@ -10,6 +10,7 @@ import (
 
 	"fangyuan/coverage"
 	"fangyuan/coverage/inputs"
+	"fangyuan/coverage/network"
 	"fangyuan/coverage/report"
 	"fangyuan/geo"
 	"fangyuan/importers"
@@ -36,6 +37,13 @@ township boundary is split by area.
                         "total"; --band NAME=N (repeatable) names band N
   --layer L             population layer (default: the kind's: age60plus, age0_17 or total)
   --radius M            catchment radius in metres (default: the kind's standard)
+  --reach R             straight (radius, the default) or travel (the kind's travel minutes over
+                        roads and ferries, profiles from the standards file; needs --network)
+  --network FILE        road network, OpenStreetMap .osm.pbf (highway=* ways, route=ferry); the
+                        CSV then also gives the straight-line measure per township
+                        (straight_covered_population, straight_only_population)
+  --minutes-tif FILE    with --reach travel: per-cell travel time in minutes (GeoTIFF, float32,
+                        -1 where no facility reaches)
   --villages FILE       village boundaries, for village presence and service rules
   --counties FILE       county boundaries, for county names (counties group townships by code)
   --standards FILE      service standards file (default: the built-in DESIGN.md table)
@@ -81,6 +89,9 @@ func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
 		encoding   = fs.String("encoding", "", "text encoding of the inputs: utf-8, gbk or gb18030 (default: detected)")
 		format     = fs.String("format", "", "output format: csv, geojson or xlsx (default: from -o)")
 		out        = fs.String("o", "", "output file")
+		reach      = fs.String("reach", "straight", "straight or travel")
+		netFile    = fs.String("network", "", "road network .osm.pbf (for --reach travel)")
+		minutesTif = fs.String("minutes-tif", "", "per-cell travel minutes GeoTIFF (with --reach travel)")
 	)
 	fs.Var(&bands, "band", "NAME=N: name band N of the population file (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
@@ -128,6 +139,15 @@ func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
 		std.RadiusM = *radius
 	}
 
+	if *reach != "straight" && *reach != "travel" {
+		return fmt.Errorf("%w: --reach %q: want straight or travel", errUsage, *reach)
+	}
+	if (*reach == "travel") != (*netFile != "") {
+		return fmt.Errorf("%w: --reach travel and --network FILE.osm.pbf go together", errUsage)
+	}
+	if *minutesTif != "" && *reach != "travel" {
+		return fmt.Errorf("%w: --minutes-tif needs --reach travel", errUsage)
+	}
 	host := importers.HostFS{}
 	uopts := inputs.UnitFileOptions{CodeField: *codeField, NameField: *nameField, Encoding: *encoding}
 	in := coverage.Input{Standard: std, Layer: *layer}
@@ -150,6 +170,18 @@ func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
 	if in.Grid, err = inputs.LoadPopulation(*population, bands); err != nil {
 		return err
 	}
+	if *reach == "travel" {
+		nw, err := network.ReadOSMFile(ctx, *netFile, nil)
+		if err != nil {
+			return err
+		}
+		tr, err := network.ForKind(nw, stds, std)
+		if err != nil {
+			return err
+		}
+		in.Reach = tr
+		in.Compare, in.CompareName = coverage.Straight{Radius: std.RadiusM}, "straight"
+	}
 	res, err := coverage.Run(ctx, in)
 	if err != nil {
 		return err
@@ -163,6 +195,11 @@ func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	} else if err := writeFileAtomic(*out, func(w io.Writer) error { return report.Write(w, f, res) }); err != nil {
 		return err
+	}
+	if *minutesTif != "" {
+		if err := network.WriteMinutes(*minutesTif, res.Frame, res.Cells); err != nil {
+			return fmt.Errorf("%s: %w", *minutesTif, err)
+		}
 	}
 	printCoverageSummary(summary, res)
 	if *out != "-" {
@@ -200,6 +237,10 @@ func printCoverageSummary(w io.Writer, res *coverage.Result) {
 	fmt.Fprintf(w, "%s %s · layer %s · %s · target %.0f %%\n", std.ID, std.Name, res.Layer, res.Reach, 100*res.Target)
 	fmt.Fprintf(w, "%d townships: population %s, covered %s (%.1f %%), not covered %s\n", len(res.Townships),
 		count(res.Population), count(res.Covered), pct(res.Covered, res.Population), count(res.Population-res.Covered))
+	if res.Compare != "" {
+		fmt.Fprintf(w, "%s (%s): covered %s (%.1f %%); of them not reached by %s: %s\n", res.Compare, res.CompareReach,
+			count(res.CoveredCompare), pct(res.CoveredCompare, res.Population), res.Reach, count(res.OnlyCompare))
+	}
 	flagged := map[string]int{}
 	nflagged := 0
 	for _, t := range res.Townships {

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb"
 
 	"fangyuan/coverage/facility"
+	"fangyuan/coverage/network"
 	"fangyuan/data"
 	"fangyuan/gazetteer"
 	"fangyuan/gazetteer/boundary"
@@ -26,6 +28,7 @@ const importUsage = `import <what> [flags] FILE|DIR
   boundaries --level township [--code-field code] [--name-field name] FILE.geojson|FILE.shp
   facilities --kind eldercare_center [--crs wgs84|cgcs2000|gcj02|bd09] FILE.csv|FILE.geojson
   roads      FILE.geojson|FILE.shp
+  osm        [--bbox W,S,E,N] FILE.osm.pbf   (路网 road network: highway=* ways and route=ferry, for --reach travel)
   placenames FILE.csv|FILE.geojson|FILE.shp   (地名 census export: 标准名称, 类别代码, 行政区划代码 ...)
   boundary-lines [--origin imported|derived] FILE.geojson|FILE.shp   (界线: left_code, right_code, id, name)
   markers    [--crs wgs84|gcj02] [--tolerance 30] [--max-offset 50] FILE.csv|FILE.geojson   (界桩)
@@ -57,7 +60,7 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	what := args[0]
 	switch what {
-	case "divisions", "boundaries", "facilities", "roads", "population", "demo", "placenames", "boundary-lines", "markers", "housenumbers":
+	case "divisions", "boundaries", "facilities", "roads", "population", "demo", "placenames", "boundary-lines", "markers", "housenumbers", "osm":
 	default:
 		return fmt.Errorf("%w: unknown import %q\nusage: fangyuan %s", errUsage, what, importUsage)
 	}
@@ -81,6 +84,7 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		maxOffset = fs.Float64("max-offset", 0, "markers: metres from its line beyond which a marker is reported (default 50)")
 		gridName  = fs.String("name", "", "population: the grid's name")
 		gridYear  = fs.Int("year", 0, "population: the year the grid describes")
+		bbox      = fs.String("bbox", "", "osm: keep only ways with a node in west,south,east,north (degrees)")
 		bands     coverageBands
 	)
 	fs.Var(&bands, "band", "population: NAME=N names band N (repeatable): total=1 age60plus=2 age0_17=3")
@@ -163,6 +167,16 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	case "placenames":
 		run = importPlaceNames(ctx, src, opts)
+	case "osm":
+		var bound *orb.Bound
+		if *bbox != "" {
+			if bound, err = network.ParseBBox(*bbox); err != nil {
+				return fmt.Errorf("%w: --bbox: %v", errUsage, err)
+			}
+		}
+		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
+			return importers.OSM(ctx, pool, src, bound, opts)
+		}
 	case "boundary-lines":
 		if *origin != boundary.OriginImported && *origin != boundary.OriginDerived {
 			return fmt.Errorf("%w: --origin must be imported or derived", errUsage)

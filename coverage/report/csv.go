@@ -29,6 +29,11 @@ func WriteCSV(w io.Writer, res *coverage.Result) error {
 	cw := csv.NewWriter(bw)
 	cw.UseCRLF = true // what Excel writes
 	header := append(append([]string{}, CSVHeader...), capacityColumns(res.Standard)...)
+	if res.Compare != "" {
+		// The second measure beside the run's: e.g. straight_covered_population and
+		// straight_only_population (counted by the radius, not reached in time).
+		header = append(header, res.Compare+"_covered_population", res.Compare+"_only_population")
+	}
 	if err := cw.Write(header); err != nil {
 		return err
 	}
@@ -52,6 +57,13 @@ func WriteCSV(w io.Writer, res *coverage.Result) error {
 		}
 		for _, v := range capacityValues(u) {
 			rec = append(rec, strconv.FormatInt(v.(int64), 10))
+		}
+		if res.Compare != "" {
+			var c coverage.UnitCompare
+			if u.Compare != nil {
+				c = *u.Compare
+			}
+			rec = append(rec, strconv.FormatInt(persons(c.Covered), 10), strconv.FormatInt(persons(c.OnlyCompare), 10))
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

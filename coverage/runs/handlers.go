@@ -59,6 +59,7 @@ func (s *Service) handleStart(w http.ResponseWriter, r *http.Request) error {
 		GridID  int64   `json:"grid_id"`
 		Layer   string  `json:"layer"`
 		AsOf    string  `json:"as_of"`
+		Reach   string  `json:"reach"` // straight (default) | travel
 	}
 	if err := api.DecodeJSON(r, &body); err != nil {
 		return err
@@ -66,12 +67,12 @@ func (s *Service) handleStart(w http.ResponseWriter, r *http.Request) error {
 	if body.Kind == "" {
 		return api.BadRequest("kind", "required (GET /api/coverage/standards lists the kinds)")
 	}
-	for _, f := range [][2]string{{"kind", body.Kind}, {"layer", body.Layer}, {"as_of", body.AsOf}} {
+	for _, f := range [][2]string{{"kind", body.Kind}, {"layer", body.Layer}, {"as_of", body.AsOf}, {"reach", body.Reach}} {
 		if err := api.CheckText(f[0], f[1], limits.Name); err != nil {
 			return err
 		}
 	}
-	p := Params{Kind: body.Kind, RadiusM: body.RadiusM, GridID: body.GridID, Layer: body.Layer}
+	p := Params{Kind: body.Kind, RadiusM: body.RadiusM, GridID: body.GridID, Layer: body.Layer, Reach: body.Reach}
 	if body.AsOf != "" {
 		t, err := time.Parse(time.DateOnly, body.AsOf)
 		if err != nil {
@@ -100,7 +101,7 @@ func paramError(err error) error {
 	if len(msg) > len(prefix) {
 		msg = msg[len(prefix):]
 	}
-	for _, f := range []string{"kind", "radius_m", "grid_id", "layer"} {
+	for _, f := range []string{"kind", "radius_m", "grid_id", "layer", "reach"} {
 		if len(msg) > len(f)+2 && msg[:len(f)+2] == f+": " {
 			return api.BadRequest(f, "%s", msg[len(f)+2:])
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"fangyuan/coverage"
+	"fangyuan/coverage/network"
 	"fangyuan/coverage/popgrid"
 	"fangyuan/geo"
 	"fangyuan/internal/auth"
@@ -40,6 +41,9 @@ type Params struct {
 	GridID  int64     `json:"grid_id,omitempty"`  // default: the newest grid
 	Layer   string    `json:"layer,omitempty"`    // default: the kind's layer
 	AsOf    time.Time `json:"as_of"`              // default: today
+	// Reach is "straight" (the radius, the default) or "travel" (the kind's
+	// travel minutes over the road network stored by fangyuan import osm).
+	Reach string `json:"reach,omitempty"`
 }
 
 // Progress is how far a run is.
@@ -74,6 +78,7 @@ type Run struct {
 	KindName    string     `json:"kind_name"`
 	Layer       string     `json:"layer"`
 	RadiusM     float64    `json:"radius_m"`
+	Reach       string     `json:"reach"` // straight | travel
 	GridID      *int64     `json:"grid_id"`
 	AsOf        string     `json:"as_of"`
 	Status      string     `json:"status"` // queued | running | done | failed
@@ -163,6 +168,27 @@ func (s *Service) resolve(ctx context.Context, p Params) (Params, coverage.Stand
 		return p, std, fmt.Errorf("%w: radius_m: %v must be in (0, %d] metres", ErrBadParams, p.RadiusM, coverage.MaxRadius)
 	}
 	std.RadiusM = p.RadiusM
+	switch p.Reach {
+	case "":
+		p.Reach = "straight"
+	case "straight":
+	case "travel":
+		if std.Travel == nil {
+			return p, std, fmt.Errorf("%w: reach: kind %s has no travel time in the standards", ErrBadParams, std.ID)
+		}
+		if _, err := s.standards.Profile(std.Travel.Mode); err != nil {
+			return p, std, fmt.Errorf("%w: reach: %v", ErrBadParams, err)
+		}
+		var n int64
+		if err := s.pool.QueryRow(ctx, sqlCountNetwork).Scan(&n); err != nil {
+			return p, std, err
+		}
+		if n == 0 {
+			return p, std, fmt.Errorf("%w: reach: travel needs a road network: none is stored (fangyuan import osm FILE.osm.pbf)", ErrBadParams)
+		}
+	default:
+		return p, std, fmt.Errorf("%w: reach: %q must be straight or travel", ErrBadParams, p.Reach)
+	}
 	if p.Layer == "" {
 		p.Layer = std.Layer
 	}
@@ -364,6 +390,40 @@ func deref(p *int) any {
 	return *p
 }
 
+// reach returns the reach of a run and how far (metres) a facility outside the
+// grid can reach into it: the radius, or for travel the distance at the
+// profile's fastest speed in the kind's minutes (at most MaxRadius). The
+// travel reach loads the stored network within that distance of the grid.
+func (s *Service) reach(ctx context.Context, p Params, std coverage.Standard, grid *geo.Grid, fp io.Writer) (coverage.Reach, float64, error) {
+	if p.Reach != "travel" {
+		return coverage.Straight{Radius: p.RadiusM}, p.RadiusM, nil
+	}
+	tp, err := s.standards.Profile(std.Travel.Mode)
+	if err != nil {
+		return nil, 0, err
+	}
+	v := tp.WalkKmh
+	for _, x := range tp.SpeedsKmh {
+		v = max(v, x)
+	}
+	if tp.UseMaxspeed {
+		v = max(v, 130)
+	}
+	v = max(v, tp.FerryKmh)
+	dist := min(std.Travel.Minutes*60*v/3.6+tp.MaxAccessM, coverage.MaxRadius)
+	b := catchmentBound(grid, 2*dist) // the roads may leave and come back
+	nw, err := network.Load(ctx, s.pool, &b)
+	if err != nil {
+		return nil, 0, err
+	}
+	fmt.Fprintf(fp, "network %d edges|", len(nw.Edges))
+	tr, err := network.ForKind(nw, s.standards, std)
+	if err != nil {
+		return nil, 0, err
+	}
+	return tr, dist, nil
+}
+
 // catchmentBound is the grid's extent grown by the radius, where facilities can matter.
 func catchmentBound(g *geo.Grid, radius float64) orb.Bound {
 	b := g.Bounds()
@@ -380,7 +440,7 @@ func (s *Service) execute(ctx context.Context, id int64, p Params, std coverage.
 	}
 	fp := sha256.New()
 	stdJSON, _ := json.Marshal(std)
-	fmt.Fprintf(fp, "%s|%s|%v|", stdJSON, p.Layer, p.RadiusM)
+	fmt.Fprintf(fp, "%s|%s|%v|%s|", stdJSON, p.Layer, p.RadiusM, p.Reach)
 
 	s.progress(ctx, id, "loading population grid", 0.05)
 	grid, gridFP, err := s.loadGrid(ctx, p.GridID)
@@ -425,11 +485,18 @@ func (s *Service) execute(ctx context.Context, id int64, p Params, std coverage.
 	}
 
 	s.progress(ctx, id, "loading facilities", 0.5)
-	facs, err := s.loadFacilities(ctx, p.Kind, catchmentBound(grid, p.RadiusM), fp)
+	reach, reachDist, err := s.reach(ctx, p, std, grid, fp)
 	if err != nil {
 		return err
 	}
-	in := coverage.Input{Standard: std, Layer: p.Layer, Grid: grid, Region: region, Counties: counties}
+	facs, err := s.loadFacilities(ctx, p.Kind, catchmentBound(grid, reachDist), fp)
+	if err != nil {
+		return err
+	}
+	in := coverage.Input{Standard: std, Layer: p.Layer, Grid: grid, Region: region, Counties: counties, Reach: reach}
+	if p.Reach == "travel" {
+		in.Compare, in.CompareName = coverage.Straight{Radius: p.RadiusM}, "straight" // side by side in the result
+	}
 	for _, f := range facs {
 		in.Facilities = append(in.Facilities, f.fac)
 	}
@@ -585,7 +652,7 @@ func (s *Service) Result(ctx context.Context, id int64) (*coverage.Result, error
 func scanRun(row pgx.Row) (Run, error) {
 	var r Run
 	var summary []byte
-	if err := row.Scan(&r.ID, &r.Kind, &r.Layer, &r.RadiusM, &r.GridID, &r.AsOf, &r.Status, &r.Progress.Stage, &r.Progress.Fraction,
+	if err := row.Scan(&r.ID, &r.Kind, &r.Layer, &r.RadiusM, &r.Reach, &r.GridID, &r.AsOf, &r.Status, &r.Progress.Stage, &r.Progress.Fraction,
 		&r.Fingerprint, &summary, &r.Error, &r.CreatedBy, &r.CreatedAt, &r.StartedAt, &r.FinishedAt); err != nil {
 		return r, err
 	}
@@ -699,7 +766,17 @@ func (s *Service) Cells(ctx context.Context, id int64) (*geo.Grid, []bool, error
 		return nil, nil, err
 	}
 	frame := coverage.Frame{West: g.West, North: g.North, DX: g.DX, DY: g.DY, W: g.Width, H: g.Height}
-	reached, err := coverage.Straight{Radius: r.RadiusM}.Reach(ctx, coverage.ReachRequest{Frame: frame, Sources: pts})
+	var reach coverage.Reach = coverage.Straight{Radius: r.RadiusM}
+	if r.Reach == "travel" {
+		std, err := s.standards.Kind(r.Kind)
+		if err != nil {
+			return nil, nil, err
+		}
+		if reach, _, err = s.reach(ctx, Params{Kind: r.Kind, Reach: r.Reach}, std, g, io.Discard); err != nil {
+			return nil, nil, err
+		}
+	}
+	reached, err := reach.Reach(ctx, coverage.ReachRequest{Frame: frame, Sources: pts})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,13 +2,15 @@ package runs
 
 // All SQL of the runs package.
 
-const runColumns = `r.id, r.kind, r.layer, r.radius_m, r.grid_id, to_char(r.as_of, 'YYYY-MM-DD'), r.status, r.stage, r.fraction,
+const runColumns = `r.id, r.kind, r.layer, r.radius_m, coalesce(r.params->>'reach', 'straight'), r.grid_id, to_char(r.as_of, 'YYYY-MM-DD'), r.status, r.stage, r.fraction,
   r.fingerprint, r.summary, r.error, r.created_by, r.created_at, r.started_at, r.finished_at`
 
 const (
 	sqlInsertRun = `
 INSERT INTO coverage_run (kind, layer, radius_m, grid_id, as_of, params, created_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`
+
+	sqlCountNetwork = `SELECT count(*) FROM network_edge`
 
 	sqlGetRun = `SELECT ` + runColumns + ` FROM coverage_run r WHERE r.id = $1`
 

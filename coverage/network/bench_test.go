@@ -1,0 +1,204 @@
+package network
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"fangyuan/coverage"
+	"fangyuan/internal/db/dbtest"
+)
+
+// synthNetwork is an n×n lattice of nodes spaced step degrees apart (about
+// 110 m at 30°N for 0.001°), joined to their east and north neighbours and,
+// for one node in two, to the north-east one (about 2.5 edges per node, the
+// ratio of a province network: 7 M edges for 3 M nodes), all residential roads.
+func synthNetwork(n int, west, south, step float64) *Network {
+	rng := rand.New(rand.NewPCG(13, 1))
+	id := func(r, c int) int64 { return int64(r*n + c + 1) }
+	pos := func(r, c int) orb.Point { return orb.Point{west + float64(c)*step, south + float64(r)*step} }
+	nw := &Network{Edges: make([]Edge, 0, n*n*5/2)}
+	add := func(r0, c0, r1, c1 int) {
+		g := orb.LineString{pos(r0, c0), pos(r1, c1)}
+		nw.Edges = append(nw.Edges, Edge{From: id(r0, c0), To: id(r1, c1), Geom: g, Class: "residential", Foot: true, Motor: true, WaitShare: 1, LengthM: LineLength(g)})
+	}
+	for r := range n {
+		for c := range n {
+			if c+1 < n {
+				add(r, c, r, c+1)
+			}
+			if r+1 < n {
+				add(r, c, r+1, c)
+			}
+			if r+1 < n && c+1 < n && rng.IntN(2) == 0 {
+				add(r, c, r+1, c+1)
+			}
+		}
+	}
+	return nw
+}
+
+func peakHeap() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapSys
+}
+
+// BenchmarkTravelReach: a synthetic network (BENCH_NET_N² nodes, default 700²
+// ≈ 0.5 M nodes, 1.2 M edges, ≈ 77 km square) with a 0.001° cell grid over it;
+// walking (15 min, sources one per 4.2 km², the density of 25,000 eldercare
+// centers over Zhejiang) and driving (30 min, 1,500 over Zhejiang's area);
+// then, in the same run, a county subgraph (100×100 nodes) searched by
+// pgr_drivingDistance with all its start vertices (equicost: the nearest
+// start) and by our multi-source search, times and ratio.
+func BenchmarkTravelReach(b *testing.B) {
+	n := 700
+	if v := testingEnvInt("BENCH_NET_N"); v > 0 {
+		n = v
+	}
+	ctx := context.Background()
+	const west, south, step = 120.0, 29.0, 0.001
+	t0 := time.Now()
+	nw := synthNetwork(n, west, south, step)
+	walkP := Profile{Name: "walk", Walk: true, WalkKmh: 4, MaxAccessM: 500}
+	driveP := Profile{Name: "drive", WalkKmh: 4, MaxAccessM: 1000, Speeds: map[string]float64{"residential": 40}}
+	gw, err := Build(nw, walkP)
+	if err != nil {
+		b.Fatal(err)
+	}
+	gd, err := Build(nw, driveP)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("network: %d nodes, %d edges, %d arcs; built (two profiles) in %v; heap %d MiB",
+		len(gw.NodeID), len(nw.Edges), len(gw.To), time.Since(t0).Round(time.Millisecond), peakHeap()>>20)
+	frame := coverage.Frame{West: west, North: south + float64(n-1)*step, DX: step, DY: step, W: n - 1, H: n - 1}
+	areaKm2 := math.Pow(float64(n-1)*step*111.32*math.Cos(29.4*math.Pi/180), 1) * float64(n-1) * step * 110.6
+	rng := rand.New(rand.NewPCG(7, 7))
+	pts := func(k int) []orb.Point {
+		out := make([]orb.Point, k)
+		for i := range out {
+			out[i] = orb.Point{west + rng.Float64()*float64(n-1)*step, south + rng.Float64()*float64(n-1)*step}
+		}
+		return out
+	}
+	weight := make([]float32, frame.Len())
+	for i := range weight {
+		weight[i] = 1
+	}
+	for _, c := range []struct {
+		name    string
+		g       *Graph
+		minutes float64
+		sources int
+	}{
+		{"walk 15 min", gw, 15, int(areaKm2 * 25000 / 105500)},
+		{"drive 30 min", gd, 30, max(1, int(areaKm2*1500/105500))},
+	} {
+		src := pts(c.sources)
+		tr := Travel{Graph: c.g, Minutes: c.minutes}
+		t1 := time.Now()
+		nearest, err := tr.Reach(ctx, coverage.ReachRequest{Frame: frame, Sources: src})
+		if err != nil {
+			b.Fatal(err)
+		}
+		tNearest := time.Since(t1)
+		t2 := time.Now()
+		if _, err := tr.Reach(ctx, coverage.ReachRequest{Frame: frame, Sources: src, Weight: weight}); err != nil {
+			b.Fatal(err)
+		}
+		tAll := time.Since(t2)
+		reached := 0
+		for _, x := range nearest.Nearest {
+			if x >= 0 {
+				reached++
+			}
+		}
+		// The search alone (no cell snapping): sources' seeds, one multi-source run.
+		var seeds []Seed
+		for i, p := range src {
+			seeds = c.g.seeds(c.g.Snap(p), int32(i), c.g.Profile.WalkKmh/3.6, seeds)
+		}
+		s := c.g.NewSearch()
+		t3 := time.Now()
+		s.Run(seeds, c.minutes*60)
+		tSearch := time.Since(t3)
+		b.Logf("%s: %d sources over %.0f km², %d cells (%d reached): nearest+cost %v (search alone %v, %d nodes settled), with per-source catchments %v; heap %d MiB",
+			c.name, len(src), areaKm2, frame.Len(), reached, tNearest.Round(time.Millisecond), tSearch.Round(time.Millisecond), len(s.Touched), tAll.Round(time.Millisecond), peakHeap()>>20)
+	}
+
+	// Baseline: pgr_drivingDistance on a county subgraph, many start vertices.
+	pool := dbtest.Pool(b)
+	if _, err := pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pgrouting; CREATE TABLE e (id bigint, source bigint, target bigint, cost float8, reverse_cost float8)`); err != nil {
+		b.Fatal(err)
+	}
+	const m = 100
+	sub := synthNetwork(m, west, south, step)
+	gs, err := Build(sub, driveP)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rows strings.Builder
+	rows.WriteString("INSERT INTO e VALUES ")
+	for i := range sub.Edges {
+		e := &sub.Edges[i]
+		f, r := driveP.costs(e)
+		if i > 0 {
+			rows.WriteByte(',')
+		}
+		fmt.Fprintf(&rows, "(%d,%d,%d,%.9f,%.9f)", i+1, e.From, e.To, f, r)
+	}
+	if _, err := pool.Exec(ctx, rows.String()); err != nil {
+		b.Fatal(err)
+	}
+	starts := make([]int64, 0, 200)
+	for k := 0; k < 200; k++ {
+		starts = append(starts, int64(rng.IntN(m*m)+1))
+	}
+	limit := 120.0 // seconds of driving from the nearest start
+	t4 := time.Now()
+	var pgrNodes int
+	// Nodes within limit − 10 ms are counted on both sides (our arc costs are float32).
+	if err := pool.QueryRow(ctx, `SELECT count(DISTINCT node) FILTER (WHERE agg_cost <= $2 - 0.01) FROM pgr_drivingDistance('SELECT id, source, target, cost, reverse_cost FROM e', $1::bigint[], $2, true, true)`, starts, limit).Scan(&pgrNodes); err != nil {
+		b.Fatal(err)
+	}
+	tPgr := time.Since(t4)
+	var seeds []Seed
+	for i, id := range starts {
+		seeds = append(seeds, Seed{uint32(gs.Node(id)), 0, int32(i)})
+	}
+	s := gs.NewSearch()
+	t5 := time.Now()
+	const reps = 20
+	for range reps {
+		s.Run(seeds, limit)
+	}
+	tOurs := time.Since(t5) / reps
+	ours := 0
+	for _, u := range s.Touched {
+		if s.Dist[u] <= limit-0.01 {
+			ours++
+		}
+	}
+	b.Logf("baseline, county subgraph %d nodes %d edges, %d start vertices, %g s: pgr_drivingDistance (equicost) %v, %d nodes; ours %v, %d nodes; ratio %.0f×",
+		len(gs.NodeID), len(sub.Edges), len(starts), limit, tPgr.Round(time.Millisecond), pgrNodes, tOurs.Round(time.Microsecond), ours, float64(tPgr)/float64(tOurs))
+	if ours != pgrNodes {
+		b.Errorf("pgr_drivingDistance reaches %d nodes, ours %d", pgrNodes, ours)
+	}
+}
+
+func testingEnvInt(name string) int {
+	var v int
+	fmt.Sscan(strings.TrimSpace(getenv(name)), &v)
+	return v
+}
+
+var getenv = os.Getenv

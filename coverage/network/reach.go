@@ -1,0 +1,196 @@
+package network
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+
+	"fangyuan/coverage"
+)
+
+// Travel is the travel-time reach: a cell is reached when its centre can be
+// reached from a facility within Minutes over the graph, walking straight from
+// the facility to its nearest road and from the road to the cell centre at the
+// profile's walking speed (each walk at most the profile's MaxAccessM).
+//
+// Nearest and Cost come from one multi-source Dijkstra search from all
+// sources at once; Catchment (every cell each source reaches) from one bounded
+// search per source, shared among workers. A source and a cell on the same
+// edge are joined along the edge as well as through its ends. Points snap to
+// roads, never to ferries.
+type Travel struct {
+	Graph   *Graph
+	Minutes float64
+}
+
+// Describe implements coverage.Reach.
+func (t Travel) Describe() string {
+	p := t.Graph.Profile
+	return fmt.Sprintf("travel time ≤ %g min (%s over the road network; off-network walk ≤ %g m at %g km/h)", t.Minutes, p.Name, p.MaxAccessM, p.WalkKmh)
+}
+
+// Reach implements coverage.Reach.
+func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage.Reached, error) {
+	g := t.Graph
+	if g == nil {
+		return nil, fmt.Errorf("travel-time reach: no network")
+	}
+	if !(t.Minutes > 0 && t.Minutes <= 24*60) {
+		return nil, fmt.Errorf("travel-time reach: %v minutes must be in (0, 1440]", t.Minutes)
+	}
+	f := req.Frame
+	n := f.Len()
+	if req.Weight != nil && len(req.Weight) != n {
+		return nil, fmt.Errorf("travel-time reach: %d weights for %d cells", len(req.Weight), n)
+	}
+	workers := req.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	limit := t.Minutes * 60
+	walk := g.Profile.WalkKmh / 3.6
+	out := &coverage.Reached{
+		Nearest:   make([]int32, n),
+		Cost:      make([]float32, n),
+		Unit:      "s",
+		Catchment: make([]float64, len(req.Sources)),
+	}
+	// Snap the cells (only those that can be reached at all: a walk of at
+	// most MaxAccessM; every cell is tried).
+	snaps := make([]Snap, n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				if i%4096 == 0 && ctx.Err() != nil {
+					return
+				}
+				snaps[i] = g.Snap(f.Center(i%f.W, i/f.W))
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var seeds []Seed
+	srcSeeds := make([][]Seed, len(req.Sources))
+	srcSnap := make([]snapped, len(req.Sources))
+	for i, p := range req.Sources {
+		lo := len(seeds)
+		sn := g.Snap(p)
+		srcSnap[i] = snapped{sn, int32(i)}
+		seeds = g.seeds(sn, int32(i), walk, seeds)
+		srcSeeds[i] = seeds[lo:len(seeds):len(seeds)]
+	}
+	// Sources by edge (sorted by edge, then label), for the walk along a shared edge.
+	byEdge := make([]snapped, 0, len(srcSnap))
+	for _, s := range srcSnap {
+		if s.snap.Edge >= 0 {
+			byEdge = append(byEdge, s)
+		}
+	}
+	slices.SortFunc(byEdge, func(a, b snapped) int {
+		return cmp.Or(cmp.Compare(a.snap.Edge, b.snap.Edge), cmp.Compare(a.label, b.label))
+	})
+	sameEdge := func(e int32) []snapped {
+		lo, _ := slices.BinarySearchFunc(byEdge, e, func(a snapped, e int32) int { return cmp.Compare(a.snap.Edge, e) })
+		hi := lo
+		for hi < len(byEdge) && byEdge[hi].snap.Edge == e {
+			hi++
+		}
+		return byEdge[lo:hi]
+	}
+	s := g.NewSearch()
+	s.Run(seeds, limit)
+	inf := float32(math.Inf(1))
+	for i := range n {
+		var on []snapped
+		if snaps[i].Edge >= 0 {
+			on = sameEdge(snaps[i].Edge)
+		}
+		c, l := s.reachCost(snaps[i], walk, on)
+		if l >= 0 && c <= limit {
+			out.Nearest[i], out.Cost[i] = l, float32(c)
+		} else {
+			out.Nearest[i], out.Cost[i] = -1, inf
+		}
+	}
+	if req.Weight == nil {
+		return out, nil
+	}
+	// Catchments: cells by the ends of their edge (CSR node → cells).
+	nn := len(g.NodeID)
+	off := make([]uint32, nn+1)
+	for i := range n {
+		if e := snaps[i].Edge; e >= 0 && out.Nearest[i] >= 0 {
+			off[g.EU[e]+1]++
+			if g.EV[e] != g.EU[e] {
+				off[g.EV[e]+1]++
+			}
+		}
+	}
+	for u := range nn {
+		off[u+1] += off[u]
+	}
+	cells := make([]uint32, off[nn])
+	fill := append([]uint32(nil), off[:nn]...)
+	for i := range n {
+		if e := snaps[i].Edge; e >= 0 && out.Nearest[i] >= 0 {
+			u, v := g.EU[e], g.EV[e]
+			cells[fill[u]] = uint32(i)
+			fill[u]++
+			if v != u {
+				cells[fill[v]] = uint32(i)
+				fill[v]++
+			}
+		}
+	}
+	jobs := make(chan int, len(req.Sources))
+	for i := range req.Sources {
+		jobs <- i
+	}
+	close(jobs)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ss := g.NewSearch()
+			seen := make([]int32, n)
+			for i := range seen {
+				seen[i] = -1
+			}
+			for si := range jobs {
+				if ctx.Err() != nil {
+					return
+				}
+				ss.Run(srcSeeds[si], limit)
+				own := []snapped{srcSnap[si]}
+				var sum float64
+				for _, u := range ss.Touched {
+					for _, ci := range cells[off[u]:off[u+1]] {
+						if seen[ci] == int32(si) {
+							continue
+						}
+						seen[ci] = int32(si)
+						if c, l := ss.reachCost(snaps[ci], walk, own); l >= 0 && c <= limit {
+							sum += float64(req.Weight[ci])
+						}
+					}
+				}
+				out.Catchment[si] = sum
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,211 @@
+package network
+
+import (
+	"math"
+)
+
+// item is a heap entry: a node reached at cost by source label.
+type item struct {
+	cost  float64
+	node  uint32
+	label int32
+}
+
+// pq is a binary min-heap of items by (cost, label), typed (no interface boxing).
+type pq []item
+
+func (it item) less(o item) bool {
+	return it.cost < o.cost || (it.cost == o.cost && it.label < o.label)
+}
+
+func (q *pq) push(it item) {
+	h := append(*q, it)
+	i := len(h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h[i].less(h[p]) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+	*q = h
+}
+
+func (q *pq) pop() item {
+	h := *q
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && h[r].less(h[l]) {
+			m = r
+		}
+		if !h[m].less(h[i]) {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	*q = h
+	return top
+}
+
+// Seed is a start of a search: node at initial cost, for source label.
+type Seed struct {
+	Node  uint32
+	Cost  float64
+	Label int32
+}
+
+// Search is the state of a multi-source Dijkstra search, reusable across
+// searches on the same graph (only touched nodes are reset).
+type Search struct {
+	g       *Graph
+	Dist    []float64 // per node; +Inf when not reached
+	Label   []int32   // per node: the source label of Dist; -1
+	Touched []uint32  // nodes whose Dist was set by the last run
+	q       pq
+}
+
+// NewSearch allocates the state of searches on g.
+func (g *Graph) NewSearch() *Search {
+	s := &Search{g: g, Dist: make([]float64, len(g.NodeID)), Label: make([]int32, len(g.NodeID))}
+	for i := range s.Dist {
+		s.Dist[i] = math.Inf(1)
+		s.Label[i] = -1
+	}
+	return s
+}
+
+func (s *Search) reset() {
+	for _, u := range s.Touched {
+		s.Dist[u] = math.Inf(1)
+		s.Label[u] = -1
+	}
+	s.Touched = s.Touched[:0]
+	s.q = s.q[:0]
+}
+
+func (s *Search) set(u uint32, c float64, l int32) bool {
+	d := s.Dist[u]
+	if c < d || (c == d && l < s.Label[u]) {
+		if math.IsInf(d, 1) {
+			s.Touched = append(s.Touched, u)
+		}
+		s.Dist[u], s.Label[u] = c, l
+		s.q.push(item{c, u, l})
+		return true
+	}
+	return false
+}
+
+// Run searches from seeds up to limit seconds (nodes beyond stay +Inf or
+// hold a partial cost > limit that callers must ignore). Ties go to the
+// lower label.
+func (s *Search) Run(seeds []Seed, limit float64) {
+	s.reset()
+	g := s.g
+	for _, sd := range seeds {
+		if sd.Cost <= limit {
+			s.set(sd.Node, sd.Cost, sd.Label)
+		}
+	}
+	for len(s.q) > 0 {
+		it := s.q.pop()
+		if it.cost != s.Dist[it.node] || it.label != s.Label[it.node] {
+			continue // stale
+		}
+		for a := g.Off[it.node]; a < g.Off[it.node+1]; a++ {
+			c := it.cost + float64(g.Cost[a])
+			if c <= limit {
+				s.set(g.To[a], c, it.label)
+			}
+		}
+	}
+}
+
+// reachCost is the cost of reaching a snapped point from the search state:
+// through either end of its edge (plus the walk), with the label; +Inf, -1
+// when neither end was reached.
+// onEdge lists the sources snapped to the point's edge (they reach it along
+// the edge without passing an end).
+func (s *Search) reachCost(sn Snap, walkMS float64, onEdge []snapped) (float64, int32) {
+	if sn.Edge < 0 {
+		return math.Inf(1), -1
+	}
+	g := s.g
+	e := sn.Edge
+	u, v := g.EU[e], g.EV[e]
+	t := float64(sn.T)
+	best, lab := math.Inf(1), int32(-1)
+	if du := s.Dist[u]; !math.IsInf(du, 1) && !math.IsInf(float64(g.EFwd[e]), 1) {
+		best, lab = du+t*float64(g.EFwd[e]), s.Label[u]
+	}
+	if dv := s.Dist[v]; !math.IsInf(dv, 1) && !math.IsInf(float64(g.EBwd[e]), 1) {
+		c := dv + (1-t)*float64(g.EBwd[e])
+		if c < best || (c == best && s.Label[v] < lab) {
+			best, lab = c, s.Label[v]
+		}
+	}
+	// Sources on the same edge go straight along it.
+	for _, o := range onEdge {
+		if o.snap.Edge != e {
+			continue
+		}
+		ts := float64(o.snap.T)
+		w := float64(o.snap.Walk) / walkMS
+		c := math.Inf(1)
+		if t >= ts && !math.IsInf(float64(g.EFwd[e]), 1) {
+			c = w + (t-ts)*float64(g.EFwd[e])
+		} else if t <= ts && !math.IsInf(float64(g.EBwd[e]), 1) {
+			c = w + (ts-t)*float64(g.EBwd[e])
+		}
+		if c < best || (c == best && o.label < lab) {
+			best, lab = c, o.label
+		}
+	}
+	if lab < 0 {
+		return best, lab
+	}
+	return best + float64(sn.Walk)/walkMS, lab
+}
+
+// snapped is a source's snap with its label.
+type snapped struct {
+	snap  Snap
+	label int32
+}
+
+// seeds turns a snapped source into search seeds: it walks to its road and
+// drives on to either end of the edge.
+func (g *Graph) seeds(sn Snap, label int32, walkMS float64, out []Seed) []Seed {
+	if sn.Edge < 0 {
+		return out
+	}
+	e := sn.Edge
+	w := float64(sn.Walk) / walkMS
+	t := float64(sn.T)
+	if f := float64(g.EFwd[e]); !math.IsInf(f, 1) {
+		out = append(out, Seed{g.EV[e], w + (1-t)*f, label})
+	}
+	if b := float64(g.EBwd[e]); !math.IsInf(b, 1) {
+		out = append(out, Seed{g.EU[e], w + t*b, label})
+	}
+	return out
+}
+
+// NodeCosts returns the travel time in seconds from node src to every node
+// (+Inf where unreachable): a plain single-source Dijkstra.
+func (g *Graph) NodeCosts(src int) []float64 {
+	s := g.NewSearch()
+	s.Run([]Seed{{uint32(src), 0, 0}}, math.Inf(1))
+	return s.Dist
+}

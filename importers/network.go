@@ -1,0 +1,41 @@
+package importers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb"
+
+	"fangyuan/coverage/network"
+)
+
+// OSM imports the roads and ferries of an .osm.pbf extract as the stored road
+// network (network_edge), replacing the one stored, in one transaction. With
+// bound not nil only the ways with a node inside it are kept.
+func OSM(ctx context.Context, pool *pgxpool.Pool, path string, bound *orb.Bound, opts Options) (Summary, error) {
+	start := time.Now()
+	sum := Summary{What: "road network", Source: path}
+	phase(opts, "reading %s", path)
+	nw, err := network.ReadOSMFile(ctx, path, bound)
+	if err != nil {
+		return sum, err
+	}
+	sum.Read = len(nw.Edges)
+	phase(opts, "storing %d edges", len(nw.Edges))
+	err = inTx(ctx, pool, "network_edge", &sum, func(tx pgx.Tx) error {
+		n, err := network.Replace(ctx, tx, nw, path)
+		if err != nil {
+			return err
+		}
+		sum.Inserted = int(n)
+		return nil
+	})
+	if err != nil {
+		return sum, fmt.Errorf("%s: %w", path, err)
+	}
+	sum.Duration = time.Since(start)
+	return sum, nil
+}
