@@ -269,6 +269,9 @@ end
 		if name == "sql" && q1-q0 < uint64(r.requests) {
 			b.Fatalf("PostGIS server: %d lookups during the run of %d requests", q1-q0, r.requests)
 		}
+		if name == "sql" && r.pg == 0 {
+			b.Logf("the CPU time of the PostgreSQL backends could not be read from /proc (a cluster outside this PID namespace?): the CPU figures below leave it out")
+		}
 		perReq := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(r.requests) }
 		b.Logf("%s: %s", name, strings.ReplaceAll(strings.TrimSpace(r.output), "\n", "\n    "))
 		b.Logf("%s: %.0f req/s, p50 %.2f ms, p99 %.2f ms; CPU per request: server %.0f µs, PostgreSQL %.0f µs, wrk %.0f µs; load average %s",
