@@ -149,7 +149,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	probes := []probe{
 		{"GET", "/api/divisions", "", ""},
-		{"GET", "/api/divisions/3399", "", ""},
+		{"GET", "/api/divisions/3399?geometry=true", "", ""}, // the boundary comes from PostGIS
 		{"GET", "/api/divisions?parent=339901", "", ""},
 		{"GET", "/api/facilities?kind=eldercare_center", "", ""},
 		{"GET", "/api/facilities/1", "", ""},
@@ -212,6 +212,10 @@ func TestDatabaseOutage(t *testing.T) {
 	// The in-memory gazetteer indexes keep answering search and geocoding.
 	if a := do(t, "GET", srv.URL+"/api/search?q="+"鹤鸣街道", "", ""); a.status != 200 || !strings.Contains(string(a.body), "鹤鸣街道") {
 		t.Errorf("search with the database down: %d %s", a.status, a.body)
+	}
+	// and a division by code without geometry (the snapshot holds every version).
+	if a := do(t, "GET", srv.URL+"/api/divisions/3399", "", ""); a.status != 200 || !strings.Contains(string(a.body), `"code":"339900000000"`) {
+		t.Errorf("division lookup with the database down: %d %s", a.status, a.body)
 	}
 	t.Logf("503s checked in %v", time.Since(downSince).Round(time.Millisecond))
 
