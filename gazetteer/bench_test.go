@@ -3,7 +3,6 @@ package gazetteer_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,10 +10,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"sort"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,28 +21,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"fangyuan/gazetteer"
+	"fangyuan/gazetteer/addr"
+	"fangyuan/gazetteer/snapshot"
 	"fangyuan/importers"
 	"fangyuan/internal/api"
 	"fangyuan/internal/db/dbtest"
 	"fangyuan/internal/testenv"
-)
-
-// The as-of lookup of one code before migration to the constraint's index (the baseline):
-// the OR on valid_to keeps the partial index on current codes out, so each query scanned
-// admin_unit.
-const (
-	oldAsOf          = `a.valid_from <= $1::date AND (a.valid_to IS NULL OR a.valid_to > $1::date)`
-	oldGetDivision   = `SELECT a.code, a.name, a.level FROM admin_unit a WHERE ` + oldAsOf + ` AND a.code = $2`
-	oldDivisionChain = `
-WITH RECURSIVE chain AS (
-  SELECT a.code, a.level, a.name, a.parent_code, 0 AS depth FROM admin_unit a
-  WHERE ` + oldAsOf + ` AND a.code = $2
-  UNION ALL
-  SELECT a.code, a.level, a.name, a.parent_code, c.depth + 1 FROM admin_unit a
-  JOIN chain c ON a.code = c.parent_code
-  WHERE ` + oldAsOf + ` AND c.depth < 6
-)
-SELECT code, level, name FROM chain WHERE depth > 0 ORDER BY level`
 )
 
 // nationalDivisions imports the 2023 national tables (665k units) and renames every
@@ -89,154 +72,160 @@ SELECT code, level, kind, '新' || name, parent_code, array_append(aliases, name
 	return pool, codes
 }
 
-type load struct {
-	n      int
-	rps    float64
-	p50    float64 // ms
-	p99    float64
-	max    float64
-	errors int
+// wrkResult is what wrk reports for one run.
+type wrkResult struct {
+	requests int     // completed requests
+	rps      float64 // Requests/sec
+	p50, p99 float64 // ms
+	non2xx   int     // Non-2xx or 3xx responses + socket errors
+	cpu      time.Duration
+	output   string
 }
 
-// drive runs fn(i) from workers goroutines for dur (or until limit calls) and measures.
-func drive(workers int, dur time.Duration, limit int, fn func(i int) error) load {
-	var (
-		mu   sync.Mutex
-		lats []time.Duration
-		errs int
-		next int
-	)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var local []time.Duration
-			bad := 0
-			for time.Since(start) < dur {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if limit > 0 && i >= limit {
-					break
-				}
-				t0 := time.Now()
-				if err := fn(i); err != nil {
-					bad++
-				}
-				local = append(local, time.Since(t0))
-			}
-			mu.Lock()
-			lats = append(lats, local...)
-			errs += bad
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
-	p := func(f float64) float64 {
-		if len(lats) == 0 {
-			return 0
+// parseWrkDuration reads wrk's "3.45ms", "812.00us", "1.02s".
+func parseWrkDuration(s string) (float64, error) {
+	for _, u := range []struct {
+		suffix string
+		ms     float64
+	}{{"us", 1e-3}, {"ms", 1}, {"m", 60e3}, {"s", 1e3}} {
+		if strings.HasSuffix(s, u.suffix) {
+			v, err := strconv.ParseFloat(strings.TrimSuffix(s, u.suffix), 64)
+			return v * u.ms, err
 		}
-		return float64(lats[int(f*float64(len(lats)-1))].Microseconds()) / 1000
 	}
-	return load{n: len(lats), rps: float64(len(lats)) / elapsed.Seconds(), p50: p(0.5), p99: p(0.99), max: p(1), errors: errs}
+	return 0, fmt.Errorf("wrk duration %q", s)
 }
 
-// BenchmarkDivisionByCode: GET /api/divisions/{code} at national size (665k units, with
-// history) through the real handler (gazetteer.Store routes on an api.Router, loopback
-// TCP, keep-alive client in the same process sharing the 2 cores), over random codes of
-// every level (fixed seed) and random as-of dates, 32 connections. Baseline in the same
-// run: the old as-of SQL (unit + chain, straight on the pool, 2 connections).
+// runWrk runs wrk (a separate process) against base with the Lua script, 2 threads,
+// conns connections, for dur, and parses its report.
+func runWrk(b *testing.B, wrk, script, base string, conns int, dur time.Duration) wrkResult {
+	b.Helper()
+	cmd := exec.Command(wrk, "-t2", fmt.Sprintf("-c%d", conns), fmt.Sprintf("-d%ds", int(dur.Seconds())),
+		"--latency", "--timeout", "10s", "-s", script, base)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		b.Fatalf("wrk: %v\n%s", err, out)
+	}
+	r := wrkResult{output: string(out)}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	for _, line := range strings.Split(r.output, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 2 && f[0] == "Requests/sec:":
+			r.rps, err = strconv.ParseFloat(f[1], 64)
+		case len(f) == 2 && f[0] == "50%":
+			r.p50, err = parseWrkDuration(f[1])
+		case len(f) == 2 && f[0] == "99%":
+			r.p99, err = parseWrkDuration(f[1])
+		case len(f) >= 3 && f[1] == "requests" && f[2] == "in":
+			r.requests, err = strconv.Atoi(f[0])
+		case strings.HasPrefix(strings.TrimSpace(line), "Non-2xx or 3xx responses:"):
+			var n int
+			n, err = strconv.Atoi(f[len(f)-1])
+			r.non2xx += n
+		case strings.HasPrefix(strings.TrimSpace(line), "Socket errors:"):
+			r.non2xx++ // connect, read, write or timeout errors
+		}
+		if err != nil {
+			b.Fatalf("wrk output %q: %v", line, err)
+		}
+	}
+	if r.rps == 0 || r.requests == 0 || r.p99 == 0 {
+		b.Fatalf("wrk report not understood:\n%s", r.output)
+	}
+	return r
+}
+
+// loadAvg is the first field of /proc/loadavg (the machine is shared).
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
+}
+
+// BenchmarkDivisionByCode: GET /api/divisions/{code} at national size (665k codes, with
+// history), driven by wrk (a separate process: 2 threads, 64 keep-alive connections,
+// 10 s) cycling through 8,192 random codes of every level (fixed seed) and as-of dates,
+// against two servers in this process on loopback TCP: the lookup answered from the
+// in-memory gazetteer snapshot (the wiring of internal/app: gazetteer.Store with
+// addr.Service as its UnitSource) and the same handler on PostGIS alone (the baseline,
+// same run, same script). Request logs off, pool of 4 connections (the server default).
 func BenchmarkDivisionByCode(b *testing.B) {
+	wrk := testenv.Tool(b, "wrk", "wrk")
 	pool, codes := nationalDivisions(b)
 	ctx := context.Background()
+	start := time.Now()
+	data, err := snapshot.Load(ctx, pool)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("snapshot of %d unit versions loaded in %v", len(data.Units), time.Since(start).Round(time.Millisecond))
 	rng := rand.New(rand.NewPCG(2023, 630))
 	const n = 8192
-	type probe struct{ code, day string }
-	probes := make([]probe, n)
-	for i := range probes {
+	paths := make([]string, n)
+	for i := range paths {
 		day := "2025-01-01"
 		if rng.IntN(4) == 0 {
 			day = "2024-01-01" // before the renames
 		}
-		probes[i] = probe{codes[rng.IntN(len(codes))], day}
+		paths[i] = "/api/divisions/" + codes[rng.IntN(len(codes))] + "?asOf=" + day
+	}
+	var lua strings.Builder
+	lua.WriteString("local paths = {\n")
+	for _, p := range paths {
+		fmt.Fprintf(&lua, "  %q,\n", p)
+	}
+	// Each wrk thread starts at its own offset and cycles through the list.
+	lua.WriteString(`}
+local threads = 0
+function setup(thread) thread:set("id", threads); threads = threads + 1 end
+function init(args) i = id * 4099 end
+function request()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+`)
+	script := filepath.Join(b.TempDir(), "divisions.lua")
+	if err := os.WriteFile(script, []byte(lua.String()), 0o644); err != nil {
+		b.Fatal(err)
 	}
 
-	// The new handler must answer as the old SQL does (name and chain), on a sample.
 	srvLog := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
-	rt := api.NewRouter(srvLog, nil, nil)
-	rt.Handle(gazetteer.NewStore(pool).Routes()...)
-	srv := httptest.NewServer(rt)
-	defer srv.Close()
-	const workers = 32
-	tr := &http.Transport{MaxIdleConns: workers, MaxIdleConnsPerHost: workers, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-	verify := time.Now()
-	const checked = 12
-	for _, p := range probes[:checked] {
-		var code, name string
-		var level int
-		if err := pool.QueryRow(ctx, oldGetDivision, p.day, p.code).Scan(&code, &name, &level); err != nil {
-			b.Fatalf("old SQL %s as of %s: %v", p.code, p.day, err)
-		}
-		rows, err := pool.Query(ctx, oldDivisionChain, p.day, p.code)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var want []string
-		for rows.Next() {
-			var c, nm string
-			var l int
-			if err := rows.Scan(&c, &l, &nm); err != nil {
+	memStore, sqlStore := gazetteer.NewStore(pool), gazetteer.NewStore(pool)
+	memStore.SetUnitSource(addr.NewStaticService(&addr.State{Data: data}))
+	servers := map[string]*httptest.Server{}
+	for name, st := range map[string]*gazetteer.Store{"memory": memStore, "sql": sqlStore} {
+		rt := api.NewRouter(srvLog, nil, nil)
+		rt.Handle(st.Routes()...)
+		servers[name] = httptest.NewServer(rt)
+		defer servers[name].Close()
+	}
+	// Both servers answer the first probes alike, and they are 200s.
+	for _, p := range paths[:64] {
+		var bodies [2]string
+		for k, name := range []string{"memory", "sql"} {
+			resp, err := http.Get(servers[name].URL + p)
+			if err != nil {
 				b.Fatal(err)
 			}
-			want = append(want, c+nm)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Fatalf("%s GET %s: %d %s", name, p, resp.StatusCode, body)
+			}
+			bodies[k] = string(body)
 		}
-		rows.Close()
-		resp, err := client.Get(srv.URL + "/api/divisions/" + p.code + "?asOf=" + p.day)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var d gazetteer.Division
-		err = json.NewDecoder(resp.Body).Decode(&d)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != 200 {
-			b.Fatalf("GET %s: %d %v", p.code, resp.StatusCode, err)
-		}
-		var got []string
-		for _, c := range d.Chain {
-			got = append(got, c.Code+c.Name)
-		}
-		if d.Code != code || d.Name != name || int(d.Level) != level || strings.Join(got, ",") != strings.Join(want, ",") {
-			b.Fatalf("%s as of %s: handler %s %s %v, old SQL %s %s %v", p.code, p.day, d.Code, d.Name, got, code, name, want)
+		if bodies[0] != bodies[1] {
+			b.Fatalf("GET %s: memory %s, PostGIS %s", p, bodies[0], bodies[1])
 		}
 	}
+	http.DefaultClient.CloseIdleConnections()
 
-	b.Logf("%d lookups checked against the old SQL in %v", checked, time.Since(verify).Round(time.Millisecond))
-	var plan []string
-	rows, err := pool.Query(ctx, "EXPLAIN ANALYZE "+oldGetDivision, probes[0].day, probes[0].code)
-	if err == nil {
-		for rows.Next() {
-			var l string
-			_ = rows.Scan(&l)
-			plan = append(plan, l)
-		}
-		rows.Close()
-	}
-	b.Logf("old plan:\n%s", strings.Join(plan, "\n"))
-
-	urls := make([]string, n)
-	for i, p := range probes {
-		urls[i] = fmt.Sprintf("%s/api/divisions/%s?asOf=%s", srv.URL, p.code, p.day)
-	}
-	// CPU time spent by this process (server and load generator) and by the database
-	// backends of the pool during the load: the machine is shared, so req/s alone says
-	// little; CPU per request projects what 2 otherwise idle cores serve.
+	// CPU of this process (the servers), of the database backends and of wrk per run.
 	backends := func() map[int]time.Duration {
 		out := map[int]time.Duration{}
 		rows, err := pool.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
@@ -253,65 +242,59 @@ func BenchmarkDivisionByCode(b *testing.B) {
 		}
 		return out
 	}
-	pgBefore, selfBefore := backends(), selfCPU()
+	type run struct {
+		wrkResult
+		self, pg time.Duration
+		load     string
+	}
+	measure := func(name string) run {
+		m0, s0 := memStore.LookupCounts()
+		_, q0 := sqlStore.LookupCounts()
+		pgBefore, selfBefore := backends(), selfCPU()
+		r := run{load: loadAvg()}
+		r.wrkResult = runWrk(b, wrk, script, servers[name].URL, 64, 10*time.Second)
+		r.self = selfCPU() - selfBefore
+		for pid, after := range backends() {
+			r.pg += after - pgBefore[pid]
+		}
+		r.load += "→" + loadAvg()
+		if r.non2xx > 0 {
+			b.Fatalf("%s: %d failed requests\n%s", name, r.non2xx, r.output)
+		}
+		m1, s1 := memStore.LookupCounts()
+		_, q1 := sqlStore.LookupCounts()
+		if name == "memory" && (s1 != s0 || m1-m0 < uint64(r.requests)) {
+			b.Fatalf("memory server: %d lookups from memory, %d from PostGIS during the run of %d requests", m1-m0, s1-s0, r.requests)
+		}
+		if name == "sql" && q1-q0 < uint64(r.requests) {
+			b.Fatalf("PostGIS server: %d lookups during the run of %d requests", q1-q0, r.requests)
+		}
+		if name == "sql" && r.pg == 0 {
+			b.Logf("the CPU time of the PostgreSQL backends could not be read from /proc (a cluster outside this PID namespace?): the CPU figures below leave it out")
+		}
+		perReq := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(r.requests) }
+		b.Logf("%s: %s", name, strings.ReplaceAll(strings.TrimSpace(r.output), "\n", "\n    "))
+		b.Logf("%s: %.0f req/s, p50 %.2f ms, p99 %.2f ms; CPU per request: server %.0f µs, PostgreSQL %.0f µs, wrk %.0f µs; load average %s",
+			name, r.rps, r.p50, r.p99, perReq(r.self), perReq(r.pg), perReq(r.cpu), r.load)
+		return r
+	}
 	b.ResetTimer()
-	var newLoad load
+	var mem, sql run
 	for i := 0; i < b.N; i++ {
-		newLoad = drive(workers, 5*time.Second, 0, func(i int) error {
-			resp, err := client.Get(urls[i%n])
-			if err != nil {
-				return err
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				return fmt.Errorf("status %d", resp.StatusCode)
-			}
-			return nil
-		})
+		mem = measure("memory")
+		sql = measure("sql")
 	}
 	b.StopTimer()
-	selfUsed := selfCPU() - selfBefore
-	var pgUsed time.Duration
-	for pid, after := range backends() {
-		pgUsed += after - pgBefore[pid]
-	}
-	if newLoad.errors > 0 {
-		b.Fatalf("%d failed requests", newLoad.errors)
-	}
-	cpuPerReq := float64((selfUsed + pgUsed).Microseconds()) / float64(newLoad.n)
-	// Baseline: the old queries (unit, then chain) for at most 16 lookups or 20 s.
-	oldLoad := drive(2, 20*time.Second, 16, func(i int) error {
-		p := probes[i%n]
-		var code, name string
-		var level int
-		if err := pool.QueryRow(ctx, oldGetDivision, p.day, p.code).Scan(&code, &name, &level); err != nil {
-			return err
-		}
-		rows, err := pool.Query(ctx, oldDivisionChain, p.day, p.code)
-		if err != nil {
-			return err
-		}
-		rows.Close()
-		return rows.Err()
-	})
-	if oldLoad.errors > 0 {
-		b.Fatalf("%d failed baseline queries", oldLoad.errors)
-	}
-	b.ReportMetric(newLoad.rps, "req/s")
-	b.ReportMetric(newLoad.p50, "p50_ms")
-	b.ReportMetric(newLoad.p99, "p99_ms")
-	b.ReportMetric(oldLoad.rps, "old_sql_q/s")
-	b.ReportMetric(oldLoad.p99, "old_sql_p99_ms")
-	b.ReportMetric(newLoad.rps/oldLoad.rps, "speedup")
-	b.ReportMetric(cpuPerReq, "cpu_us/req")
-	b.ReportMetric(2e6/cpuPerReq, "req/s_2_idle_cores")
-	b.Logf("CPU per request: %.0f µs (Go server + client %.0f µs, PostgreSQL %.0f µs): 2 idle cores would serve %.0f req/s",
-		cpuPerReq, float64(selfUsed.Microseconds())/float64(newLoad.n), float64(pgUsed.Microseconds())/float64(newLoad.n), 2e6/cpuPerReq)
-	b.Logf("HTTP GET /api/divisions/{code}: %d requests, %d connections: %.0f req/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms",
-		newLoad.n, workers, newLoad.rps, newLoad.p50, newLoad.p99, newLoad.max)
-	b.Logf("baseline, old as-of SQL (unit + chain, no HTTP), %d lookups, 2 connections: %.1f lookups/s, p50 %.0f ms, p99 %.0f ms; ratio %.0f×",
-		oldLoad.n, oldLoad.rps, oldLoad.p50, oldLoad.p99, newLoad.rps/oldLoad.rps)
+	cpu := func(r run) float64 { return float64((r.self + r.pg).Microseconds()) / float64(r.requests) }
+	b.ReportMetric(mem.rps, "req/s")
+	b.ReportMetric(mem.p99, "p99_ms")
+	b.ReportMetric(sql.rps, "sql_req/s")
+	b.ReportMetric(sql.p99, "sql_p99_ms")
+	b.ReportMetric(mem.rps/sql.rps, "ratio")
+	b.ReportMetric(cpu(mem), "server_cpu_us/req")
+	b.ReportMetric(cpu(sql), "sql_server_cpu_us/req")
+	b.Logf("GET /api/divisions/{code}, wrk 2 threads 64 connections 10 s: memory %.0f req/s (p99 %.2f ms), PostGIS %.0f req/s (p99 %.2f ms): ratio %.1f×; server CPU per request (Go + PostgreSQL) %.0f vs %.0f µs: 2 idle cores without the client would serve %.0f vs %.0f req/s",
+		mem.rps, mem.p99, sql.rps, sql.p99, mem.rps/sql.rps, cpu(mem), cpu(sql), 2e6/cpu(mem), 2e6/cpu(sql))
 }
 
 // procCPU is the user + system CPU time of process pid (0 when it is gone).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,7 +18,40 @@ import (
 )
 
 // Store reads and writes the gazetteer in PostGIS.
-type Store struct{ pool *pgxpool.Pool }
+type Store struct {
+	pool *pgxpool.Pool
+	// units answers division lookups without geometry from memory (SetUnitSource); nil
+	// sends every lookup to PostGIS.
+	units UnitSource
+	// writes counts the division edits this Store committed (WriteGeneration).
+	writes atomic.Uint64
+	// lookups answered by units and by PostGIS (LookupCounts).
+	fromMemory, fromSQL atomic.Uint64
+}
+
+// UnitSource answers division lookups from an in-memory copy of admin_unit (the gazetteer
+// snapshot of gazetteer/addr). It lives outside this package, which must not import it.
+type UnitSource interface {
+	// Division returns the unit with the 12-digit code valid on day (the zero time: today,
+	// UTC) with its admin chain, as GetDivision returns it without geometry, and the
+	// WriteGeneration of this Store that the copy was read after (the value taken before
+	// its load began). ok is false when the copy holds no such unit.
+	Division(code string, day time.Time) (d Division, gen uint64, ok bool)
+}
+
+// SetUnitSource makes GetDivision answer from src when src is current: its copy was read
+// after every division edit this Store committed (read-your-writes for clients of this
+// server). Other lookups (with geometry, codes src lacks, a copy older than the last
+// edit) go to PostGIS. Call it before serving.
+func (s *Store) SetUnitSource(src UnitSource) { s.units = src }
+
+// WriteGeneration is the number of division edits this Store has committed. A UnitSource
+// reads it before loading its copy and reports it with every answer.
+func (s *Store) WriteGeneration() uint64 { return s.writes.Load() }
+
+// LookupCounts reports how many GetDivision calls were answered from the UnitSource and
+// how many by PostGIS.
+func (s *Store) LookupCounts() (memory, sql uint64) { return s.fromMemory.Load(), s.fromSQL.Load() }
 
 // NewStore returns a Store on pool.
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
@@ -84,6 +118,14 @@ func (s *Store) ListDivisions(ctx context.Context, f ListFilter) ([]Division, in
 // and, when withGeom, its geometry as GeoJSON.
 func (s *Store) GetDivision(ctx context.Context, code string, asOf time.Time, withGeom bool) (Division, error) {
 	asOf = asOfOrToday(asOf)
+	if s.units != nil && !withGeom {
+		written := s.writes.Load()
+		if d, gen, ok := s.units.Division(code, asOf); ok && gen >= written {
+			s.fromMemory.Add(1)
+			return d, nil
+		}
+	}
+	s.fromSQL.Add(1)
 	var (
 		geom         []byte
 		codes, names []string
@@ -149,6 +191,10 @@ func (s *Store) UpdateDivisionNames(ctx context.Context, code string, p NamesPat
 			Before: map[string]any{"pinyin": before.Pinyin, "aliases": before.Aliases, "version": before.Version},
 			After:  map[string]any{"pinyin": pin, "aliases": aliases, "version": version}})
 	})
+	if err == nil {
+		// Committed: lookups fall back to PostGIS until the in-memory copy is read again.
+		s.writes.Add(1)
+	}
 	return out, err
 }
 

@@ -25,6 +25,9 @@ type State struct {
 	Built   time.Time
 	BuildMS int64
 	HeapMB  float64 // heap in use after the build (all generations alive at that moment)
+	// Gen is the division store's write generation read before the load began
+	// (SetWriteGeneration): every edit counted in it is in Data.
+	Gen uint64
 }
 
 // Service holds the current State and swaps in a new one when the gazetteer changes.
@@ -32,7 +35,17 @@ type Service struct {
 	pool *pgxpool.Pool
 	log  *slog.Logger
 	cur  atomic.Pointer[State]
-	mu   sync.Mutex // one rebuild at a time
+	mu   sync.Mutex // one rebuild at a time; guards gen
+	gen  func() uint64
+}
+
+// SetWriteGeneration gives the Service the write generation of the division store
+// (gazetteer.Store.WriteGeneration): each rebuild reads it before loading and keeps it in
+// State.Gen, so that the store can tell whether a State holds its latest edit.
+func (s *Service) SetWriteGeneration(gen func() uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen = gen
 }
 
 // Build loads the gazetteer and builds the indexes.
@@ -72,10 +85,15 @@ func NewService(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (*Ser
 func (s *Service) Reload(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var gen uint64
+	if s.gen != nil {
+		gen = s.gen() // before the load: edits committed later may be missing from it
+	}
 	st, err := Build(ctx, s.pool)
 	if err != nil {
 		return err
 	}
+	st.Gen = gen
 	s.cur.Store(st)
 	s.log.Info("gazetteer indexes built", "divisions", len(st.Data.Units), "roads", len(st.Data.Roads),
 		"house_numbers", len(st.Data.Houses), "place_names", len(st.Data.Places), "ms", st.BuildMS)

@@ -55,6 +55,10 @@ type Unit struct {
 	From, To Day // valid From <= d < To
 	Geom     orb.MultiPolygon
 	Center   orb.Point // a point on the surface (ST_PointOnSurface), when Geom is set
+	// HasPinyin tells an official pinyin set to "" from none (NULL); HasGeom a geometry
+	// present in the table; Version is the row's optimistic-locking version.
+	HasPinyin, HasGeom bool
+	Version            int32
 }
 
 // ValidAt reports whether the version is valid on day d.
@@ -130,12 +134,13 @@ func Load(ctx context.Context, pool *pgxpool.Pool) (*Data, error) {
 	for rows.Next() {
 		var u Unit
 		if err := rows.Scan(&u.Code, &level, &u.Kind, &u.Name, &u.Parent, &u.Pinyin, &u.Draft, &u.Initials,
-			&u.Aliases, &from, &to, &geomWKB, &cx, &cy); err != nil {
+			&u.Aliases, &from, &to, &geomWKB, &cx, &cy, &u.HasPinyin, &u.Version); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("load divisions: %w", err)
 		}
 		u.Level, u.From, u.To = int8(level), Day(from), Day(to)
 		if geomWKB != nil {
+			u.HasGeom = true
 			g, err := wkb.Unmarshal(geomWKB)
 			if err != nil {
 				rows.Close()

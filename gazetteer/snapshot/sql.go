@@ -8,7 +8,8 @@ SELECT code, level, kind, name, coalesce(parent_code, ''), coalesce(pinyin, ''),
   aliases, (valid_from - DATE '1970-01-01'), coalesce(valid_to - DATE '1970-01-01', 2147483647),
   CASE WHEN geom IS NOT NULL THEN ST_AsBinary(geom) END,
   CASE WHEN geom IS NOT NULL THEN ST_X(ST_PointOnSurface(geom)) END,
-  CASE WHEN geom IS NOT NULL THEN ST_Y(ST_PointOnSurface(geom)) END
+  CASE WHEN geom IS NOT NULL THEN ST_Y(ST_PointOnSurface(geom)) END,
+  pinyin IS NOT NULL, version
 FROM admin_unit ORDER BY code, valid_from`
 
 	sqlRoads = `

@@ -66,6 +66,7 @@ type Server struct {
 	Runs      *runs.Service
 	Tiles     *tiles.Server
 	Gazetteer *addr.Service // in-memory search, parsing and geocoding indexes
+	Divisions *gazetteer.Store
 	Registry  *prometheus.Registry
 
 	cfg  Config
@@ -135,9 +136,16 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 	s.Router = rt
 	svc := service{pool: pool, version: cfg.Version, router: rt, registry: reg, log: log}
 
+	// Division lookups by code (without geometry) from the in-memory gazetteer while it
+	// holds this server's latest division edit, else from PostGIS (read-your-writes).
+	divisions := gazetteer.NewStore(pool)
+	divisions.SetUnitSource(s.Gazetteer)
+	s.Gazetteer.SetWriteGeneration(divisions.WriteGeneration)
+	s.Divisions = divisions
+
 	// The route table: one line per domain package.
 	for _, routes := range [][]api.Route{
-		gazetteer.NewStore(pool).Routes(),
+		divisions.Routes(),
 		places.Routes(),
 		housenumber.NewStore(pool).Routes(shortCode),
 		facility.NewStore(pool).Routes(shortCode),

@@ -149,7 +149,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	probes := []probe{
 		{"GET", "/api/divisions", "", ""},
-		{"GET", "/api/divisions/3399", "", ""},
+		{"GET", "/api/divisions/3399?geometry=true", "", ""}, // the boundary comes from PostGIS
 		{"GET", "/api/divisions?parent=339901", "", ""},
 		{"GET", "/api/facilities?kind=eldercare_center", "", ""},
 		{"GET", "/api/facilities/1", "", ""},
@@ -212,6 +212,10 @@ func TestDatabaseOutage(t *testing.T) {
 	// The in-memory gazetteer indexes keep answering search and geocoding.
 	if a := do(t, "GET", srv.URL+"/api/search?q="+"鹤鸣街道", "", ""); a.status != 200 || !strings.Contains(string(a.body), "鹤鸣街道") {
 		t.Errorf("search with the database down: %d %s", a.status, a.body)
+	}
+	// and a division by code without geometry (the snapshot holds every version).
+	if a := do(t, "GET", srv.URL+"/api/divisions/3399", "", ""); a.status != 200 || !strings.Contains(string(a.body), `"code":"339900000000"`) {
+		t.Errorf("division lookup with the database down: %d %s", a.status, a.body)
 	}
 	t.Logf("503s checked in %v", time.Since(downSince).Round(time.Millisecond))
 
@@ -437,3 +441,79 @@ func TestHTTPServerTimeouts(t *testing.T) {
 }
 
 func runsParams(kind string) runs.Params { return runs.Params{Kind: kind} }
+
+// TestDivisionReadYourWrites: GET /api/divisions/{code} answers from the in-memory
+// gazetteer, yet a client that has just PATCHed a division through this server reads its
+// write at once (the index is rebuilt only after the NOTIFY and a quiet interval): the
+// lookup goes to PostGIS until the in-memory copy holds the edit, then back to memory.
+func TestDivisionReadYourWrites(t *testing.T) {
+	pool := demoPool(t)
+	srv, a := serve(t, pool, app.Config{})
+	const code = "339901000000"
+	url := srv.URL + "/api/divisions/" + code
+	type division struct {
+		Name    string  `json:"name"`
+		Pinyin  *string `json:"pinyin"`
+		Version int     `json:"version"`
+	}
+	get := func() (division, []byte) {
+		t.Helper()
+		ans := do(t, http.MethodGet, url, "", "")
+		if ans.status != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", url, ans.status, ans.body)
+		}
+		var d division
+		if err := json.Unmarshal(ans.body, &d); err != nil {
+			t.Fatal(err)
+		}
+		return d, ans.body
+	}
+	// The expected state comes from the table.
+	var wantName string
+	var wantVersion int
+	if err := pool.QueryRow(context.Background(), `SELECT name, version FROM admin_unit WHERE code = $1 AND valid_to IS NULL`, code).Scan(&wantName, &wantVersion); err != nil {
+		t.Fatal(err)
+	}
+	mem0, sql0 := a.Divisions.LookupCounts()
+	before, _ := get()
+	if before.Name != wantName || before.Version != wantVersion {
+		t.Fatalf("before the edit: %+v, want %s version %d", before, wantName, wantVersion)
+	}
+	if mem, sql := a.Divisions.LookupCounts(); mem != mem0+1 || sql != sql0 {
+		t.Fatalf("the first lookup was not answered from memory: memory %d→%d, PostGIS %d→%d", mem0, mem, sql0, sql)
+	}
+
+	editor := token(t, pool, "names-editor", auth.NamesEditor)
+	const pinyin = "Fangyuan Xian Ceshi"
+	ans := do(t, http.MethodPatch, url, editor, fmt.Sprintf(`{"version": %d, "pinyin": %q}`, before.Version, pinyin))
+	if ans.status != http.StatusOK {
+		t.Fatalf("PATCH: %d %s", ans.status, ans.body)
+	}
+	mem1, sql1 := a.Divisions.LookupCounts()
+	after, body := get()
+	if after.Pinyin == nil || *after.Pinyin != pinyin || after.Version != before.Version+1 {
+		t.Fatalf("GET right after the PATCH: %+v, want pinyin %q version %d", after, pinyin, before.Version+1)
+	}
+	// The in-memory copy still predates the edit (the rebuild waits for a quiet NOTIFY
+	// channel), unless it was rebuilt in between: then memory answered, correctly.
+	if mem, sql := a.Divisions.LookupCounts(); mem+sql != mem1+sql1+1 {
+		t.Fatalf("lookup counts %d+%d after %d+%d", mem, sql, mem1, sql1)
+	}
+
+	// Once the index is rebuilt after the edit, memory answers again, with the edit.
+	deadline := time.Now().Add(2 * time.Minute)
+	for a.Gazetteer.Current().Gen < a.Divisions.WriteGeneration() {
+		if time.Now().After(deadline) {
+			t.Fatal("the in-memory gazetteer was not rebuilt after the edit within 2 minutes")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	mem2, sql2 := a.Divisions.LookupCounts()
+	again, body2 := get()
+	if mem, sql := a.Divisions.LookupCounts(); mem != mem2+1 || sql != sql2 {
+		t.Fatalf("after the rebuild the lookup was not answered from memory: memory %d→%d, PostGIS %d→%d", mem2, mem, sql2, sql)
+	}
+	if again.Pinyin == nil || *again.Pinyin != pinyin || string(body2) != string(body) {
+		t.Fatalf("from memory after the rebuild:\n%s\nfrom PostGIS right after the edit:\n%s", body2, body)
+	}
+}
