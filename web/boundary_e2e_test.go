@@ -4,9 +4,6 @@ import (
 	"archive/zip"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,42 +14,18 @@ import (
 
 	"fangyuan/data"
 	"fangyuan/gazetteer"
-	"fangyuan/gazetteer/boundary"
 	"fangyuan/importers"
-	"fangyuan/internal/api"
 	"fangyuan/internal/auth"
 	"fangyuan/internal/db/dbtest"
-	"fangyuan/web"
+	"fangyuan/internal/testenv"
+	"fangyuan/tiles/tilestest"
 )
 
 // TestBoundaryBrowser opens the boundary page (界线联检) in headless Chromium on the
 // boundary demo: the past round's markers show with their conditions, and a team's package
 // downloaded from the page is a zip whose markers.geojson lists exactly that team's markers.
 func TestBoundaryBrowser(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node not found: install Node.js 18+ (apt-get install -y nodejs npm)")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("chromium not found at %s: install it (apt-get install -y chromium, or make deps) or set CHROMIUM", chromium)
-	}
-	dir, _ := filepath.Abs("e2e")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
-		npm, err := exec.LookPath("npm")
-		if err != nil {
-			t.Fatal("npm not found: install it (apt-get install -y npm) to fetch playwright-core")
-		}
-		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci in web/e2e: %v\n%s", err, out)
-		}
-	}
+	node, chromium, dir := testenv.Browser(t)
 
 	pool := dbtest.Pool(t)
 	ctx := dbtest.CLI()
@@ -75,13 +48,8 @@ func TestBoundaryBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := api.NewRouter(slog.New(slog.NewTextHandler(io.Discard, nil)), &auth.Guard{Store: as, Reads: auth.ReadsOpen}, nil)
-	rt.Handle(boundary.NewStore(pool).Routes()...)
-	ui := web.Handler()
-	rt.Mount("/", ui)
-	rt.Mount("/ui/*", ui)
-	srv := httptest.NewServer(rt)
-	defer srv.Close()
+	// The same wiring as `fangyuan serve` (internal/app).
+	srv := tilestest.Serve(t, pool, false)
 
 	zipPath := filepath.Join(t.TempDir(), "package.zip")
 	problems, _ := filepath.Abs(filepath.Join("..", "data", "demo", "boundaries", "villages-with-problems.geojson"))

@@ -10,6 +10,7 @@ import (
 
 	"fangyuan/internal/auth"
 	"fangyuan/internal/db/dbtest"
+	"fangyuan/internal/testenv"
 	"fangyuan/tiles/tilestest"
 )
 
@@ -20,30 +21,7 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 // docs/screenshot.png with FANGYUAN_UPDATE_SCREENSHOT=1). It fails, never skips, when
 // node or chromium is missing.
 func TestBrowser(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node not found: install Node.js 18+ (apt-get install -y nodejs npm)")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("chromium not found at %s: install it (apt-get install -y chromium, or make deps) or set CHROMIUM", chromium)
-	}
-	dir, _ := filepath.Abs("e2e")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
-		npm, err := exec.LookPath("npm")
-		if err != nil {
-			t.Fatal("npm not found: install it (apt-get install -y npm) to fetch playwright-core")
-		}
-		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci in web/e2e: %v\n%s", err, out)
-		}
-	}
+	node, chromium, dir := testenv.Browser(t)
 
 	env := tilestest.Demo(t)
 	planner, _, err := auth.NewStore(env.Pool).CreateToken(dbtest.CLI(), "web.planner", auth.Planner, 0)

@@ -7,35 +7,14 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"fangyuan/internal/testenv"
 )
 
 // TestPlatePageInBrowser loads /p/<id> in real headless Chromium (web/e2e/plate.mjs) and
 // checks it shows the address. It fails, never skips, when node or chromium is missing.
 func TestPlatePageInBrowser(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node not found: install Node.js 18+ (apt-get install -y nodejs npm)")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("chromium not found at %s: install it (apt-get install -y chromium, or make deps) or set CHROMIUM", chromium)
-	}
-	dir, _ := filepath.Abs(filepath.Join("..", "..", "web", "e2e"))
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
-		npm, err := exec.LookPath("npm")
-		if err != nil {
-			t.Fatal("npm not found: install it (apt-get install -y npm) to fetch playwright-core")
-		}
-		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci in web/e2e: %v\n%s", err, out)
-		}
-	}
+	node, chromium, dir := testenv.Browser(t)
 	e := setup(t)
 	p := e.issue(t, e.hn[5], "2026-10-01")
 	shot, _ := filepath.Abs(filepath.Join("..", "..", "test-results", "plate-page.png"))
