@@ -29,13 +29,16 @@ Usage:
   fangyuan serve  [--listen ADDR] [--reads open|token] [--demo]   run the HTTP service
   fangyuan db     up|down|status|url|psql [args]                  the project-local PostGIS cluster
   fangyuan migrate                                                 apply the schema migrations
-  fangyuan import divisions|boundaries|facilities|roads|population|demo ...   load data (see fangyuan import -h)
+  fangyuan import divisions|boundaries|facilities|roads|population|placenames|housenumbers|
+                  osm|boundary-lines|markers|demo ...              load data (see fangyuan import -h)
   fangyuan coverage --kind K --townships T.geojson --facilities F.csv --population P.tif -o OUT.xlsx
                                                                    gap report from files, no database
   fangyuan coverage standards                                      print the default service standards
   fangyuan boundaries derive|check --level L FILE -o OUT.geojson   boundary lines (界线) and topology
                                                                    checks from files, no database
   fangyuan boundaries check --db --level L --within CODE -o OUT    the checks on the database
+  fangyuan boundaries lines|round|team|package|findings|summary|markers-check ...
+                                                                   界线联检 inspection rounds on the database
   fangyuan token  create|list|revoke ...                           API tokens
   fangyuan plates issue|sheet --road ID [-o sheet.pdf]             数字门牌 digital plates of a road
   fangyuan housenumbers suggest|check ...                          门牌: suggest a number, validation report
