@@ -75,6 +75,26 @@ func (f *csvFile) column(names ...string) (int, error) {
 	return col, nil
 }
 
+// columns maps each wanted field to its column (column), leaving out the fields whose
+// column is absent; a field for which required says true must be present (missing).
+func (f *csvFile) columns(cols []column, required func(field string) bool) (map[string]int, error) {
+	idx := make(map[string]int, len(cols))
+	for _, c := range cols {
+		i, err := f.column(c.aliases...)
+		if err != nil {
+			return nil, err
+		}
+		if i < 0 {
+			if required(c.field) {
+				return nil, f.missing(c.field)
+			}
+			continue
+		}
+		idx[c.field] = i
+	}
+	return idx, nil
+}
+
 // missing returns the fatal error for a required column that is absent.
 func (f *csvFile) missing(field string) *Error {
 	return &Error{File: f.name, Line: 1, Field: field, Reason: fmt.Sprintf("missing column (have: %s)", strings.Join(f.header, ", "))}

@@ -56,10 +56,7 @@ const (
 
 // facilityColumns maps each field to the column names accepted for it
 // (case-insensitive), in order of preference.
-var facilityColumns = []struct {
-	field   string
-	aliases []string
-}{
+var facilityColumns = []column{
 	{"id", []string{"id", "编号", "code"}},
 	{"name", []string{"name", "名称"}},
 	{"lon", []string{"lon", "lng", "longitude", "x", "经度"}},
@@ -212,21 +209,14 @@ func readFacilityCSV(fsys fs.FS, name string, opts FacilityOptions) (FacilityRes
 	}
 	defer f.Close()
 	res.Source = Source{Path: name, Format: FormatCSV, Encoding: f.encoding, EncodingFrom: encodingFrom(opts.Encoding), Fields: f.header}
-	cols := map[string]int{}
+	cols, err := f.columns(facilityColumns, func(field string) bool {
+		return field == "id" || field == "name" || field == "lon" || field == "lat"
+	})
+	if err != nil {
+		return res, err
+	}
 	mapped := map[int]bool{}
-	for _, c := range facilityColumns {
-		i, err := f.column(c.aliases...)
-		if err != nil {
-			return res, err
-		}
-		if i < 0 {
-			switch c.field {
-			case "id", "name", "lon", "lat":
-				return res, f.missing(c.field)
-			}
-			continue
-		}
-		cols[c.field] = i
+	for _, i := range cols {
 		mapped[i] = true
 	}
 	b := &facilityBuilder{crs: opts.CRS, first: map[string]int{}, where: "line"}

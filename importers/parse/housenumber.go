@@ -43,10 +43,7 @@ type HouseNumberResult struct {
 }
 
 // House-number columns and the names accepted for them.
-var houseNumberColumns = []struct {
-	field   string
-	aliases []string
-}{
+var houseNumberColumns = []column{
 	{"road", []string{"road", "road_name", "道路", "路名", "街路巷名"}},
 	{"admin_code", []string{"admin_code", "township", "行政区划代码", "乡镇代码"}},
 	{"number", []string{"number", "门牌号", "号"}},
@@ -127,20 +124,9 @@ func readHouseNumberCSV(fsys fs.FS, name string, opts HouseNumberOptions) (House
 	}
 	defer f.Close()
 	res.Source = Source{Path: name, Format: FormatCSV, Encoding: f.encoding, EncodingFrom: encodingFrom(opts.Encoding), Fields: f.header}
-	cols := map[string]int{}
-	for _, c := range houseNumberColumns {
-		i, err := f.column(c.aliases...)
-		if err != nil {
-			return res, err
-		}
-		if i < 0 {
-			switch c.field {
-			case "number", "lon", "lat":
-				return res, f.missing(c.field)
-			}
-			continue
-		}
-		cols[c.field] = i
+	cols, err := f.columns(houseNumberColumns, func(field string) bool { return field == "number" || field == "lon" || field == "lat" })
+	if err != nil {
+		return res, err
 	}
 	for {
 		rec, line, rej, err := f.next()

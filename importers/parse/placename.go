@@ -41,10 +41,7 @@ type PlaceNameResult struct {
 // case-insensitively, in order of preference: the census export's Chinese headers first,
 // then English aliases. Shapefile .dbf names hold 10 bytes, so the truncated GBK forms of
 // the longer Chinese headers are accepted too (罗马字母拼写 → 罗马字母拼).
-var placeNameColumns = []struct {
-	field   string
-	aliases []string
-}{
+var placeNameColumns = []column{
 	{"name", []string{"标准名称", "name", "地名", "名称"}},
 	{"pinyin", []string{"罗马字母拼写", "罗马字母拼", "pinyin", "汉语拼音", "拼音"}},
 	{"category", []string{"类别代码", "category", "地名类别代码", "地名类别代", "类别"}},
@@ -107,19 +104,9 @@ func readPlaceNameCSV(fsys fs.FS, name string, opts PlaceNameOptions) (PlaceName
 	}
 	defer f.Close()
 	res.Source = Source{Path: name, Format: FormatCSV, Encoding: f.encoding, EncodingFrom: encodingFrom(opts.Encoding), Fields: f.header}
-	cols := map[string]int{}
-	for _, c := range placeNameColumns {
-		i, err := f.column(c.aliases...)
-		if err != nil {
-			return res, err
-		}
-		if i < 0 {
-			if c.field == "name" || c.field == "category" {
-				return res, f.missing(c.field)
-			}
-			continue
-		}
-		cols[c.field] = i
+	cols, err := f.columns(placeNameColumns, func(field string) bool { return field == "name" || field == "category" })
+	if err != nil {
+		return res, err
 	}
 	_, hasLon := cols["lon"]
 	_, hasLat := cols["lat"]

@@ -67,20 +67,12 @@ func readRecords(fsys fs.FS, name, enc string, cols []column, required []string,
 		}
 		defer f.Close()
 		out.Source = Source{Path: name, Format: FormatCSV, Encoding: f.encoding, EncodingFrom: encodingFrom(enc), Fields: f.header}
-		idx := map[string]int{}
-		for _, c := range append(cols, column{"lon", []string{"lon", "lng", "longitude", "x", "经度", "new_lon"}},
-			column{"lat", []string{"lat", "latitude", "y", "纬度", "new_lat"}}) {
-			i, err := f.column(c.aliases...)
-			if err != nil {
-				return nil, err
-			}
-			if i < 0 {
-				if isRequired(c.field) || (csvCoordsRequired && (c.field == "lon" || c.field == "lat")) {
-					return nil, f.missing(c.field)
-				}
-				continue
-			}
-			idx[c.field] = i
+		idx, err := f.columns(append(cols, column{"lon", []string{"lon", "lng", "longitude", "x", "经度", "new_lon"}},
+			column{"lat", []string{"lat", "latitude", "y", "纬度", "new_lat"}}), func(field string) bool {
+			return isRequired(field) || (csvCoordsRequired && (field == "lon" || field == "lat"))
+		})
+		if err != nil {
+			return nil, err
 		}
 		for {
 			rec, line, rej, err := f.next()
