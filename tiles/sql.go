@@ -47,6 +47,19 @@ FROM road r, bounds b
 WHERE r.geom && b.env AND $6::text = $6::text
 ORDER BY r.id LIMIT $5`
 
+// houseNumbersInner draws the current house numbers (valid_to IS NULL: planned and
+// active), one point per number: the units and rooms of a building share its point.
+const houseNumbersInner = `SELECT DISTINCT ON (h.road_id, h.number, h.suffix, h.building)
+  h.id, h.road_id, h.number, h.suffix, h.building,
+  CASE WHEN h.suffix = '' THEN h.number || '号'
+       WHEN h.suffix IN ('之一', '之二', '之三') THEN h.number || '号' || h.suffix
+       ELSE h.suffix || h.number || '号' END AS label,
+  h.status,
+  ` + `%s` + `
+FROM house_number h, bounds b
+WHERE h.valid_to IS NULL AND h.geom && b.env AND $6::text = $6::text AND $4::float8 >= 0
+ORDER BY h.road_id, h.number, h.suffix, h.building, h.id LIMIT $5`
+
 // coverageInner joins a run's township results to the current township polygons.
 const coverageInner = `SELECT u.code::text AS code, u.name, u.population, u.covered, u.uncovered, u.share,
   u.facilities, array_to_string(u.flags, ',') AS flags, cardinality(u.flags) > 0 AS flagged, u.rank,

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"fangyuan/internal/api"
+	"fangyuan/tiles/glyphs"
 )
 
 // Colours of the coverage choropleth by covered share (red: gap, green: covered).
@@ -28,8 +29,13 @@ func (s *Server) handleStyle(w http.ResponseWriter, r *http.Request) error {
 	return api.WriteJSON(w, http.StatusOK, s.Style(r, kind, run, b))
 }
 
-// Style is the MapLibre style (version 8) of the own layers: no glyphs and no sprite, so
-// it needs nothing from outside the server.
+// labelFont is the "text-font" of every label: the one font stack the server's glyph
+// endpoint (tiles/glyphs) serves.
+var labelFont = []string{glyphs.StackName}
+
+// Style is the MapLibre style (version 8) of the own layers. Its glyphs come from the
+// server itself (GET /fonts/{fontstack}/{range}.pbf, rendered from an installed font) and
+// it has no sprite, so it needs nothing from outside the server.
 func (s *Server) Style(r *http.Request, kind, run string, b [4]float64) map[string]any {
 	src := func(id, param string) map[string]any {
 		l := Layers[id]
@@ -42,6 +48,7 @@ func (s *Server) Style(r *http.Request, kind, run string, b [4]float64) map[stri
 		"village":        src("village", ""),
 		"roads":          src("roads", ""),
 		"boundary_lines": src("boundary_lines", ""),
+		"house_numbers":  src("house_numbers", ""),
 		"facilities":     src("facilities", kind),
 	}
 	layers := []any{
@@ -95,18 +102,40 @@ func (s *Server) Style(r *http.Request, kind, run string, b [4]float64) map[stri
 		)
 	}
 	layers = append(layers,
+		map[string]any{"id": "house-numbers", "type": "circle", "source": "house_numbers", "source-layer": "house_numbers", "minzoom": 15,
+			"paint": map[string]any{
+				"circle-radius": []any{"interpolate", []any{"linear"}, []any{"zoom"}, 15, 1.5, 18, 4},
+				"circle-color":  []any{"match", []any{"get", "status"}, "planned", "#2c7bb6", "#5a5a5a"},
+			}},
 		map[string]any{"id": "facilities", "type": "circle", "source": "facilities", "source-layer": "facilities",
 			"paint": map[string]any{
 				"circle-radius":       []any{"interpolate", []any{"linear"}, []any{"zoom"}, 6, 3, 14, 7},
 				"circle-color":        []any{"match", []any{"get", "status"}, "operating", "#1a9641", "planned", "#2c7bb6", "#8c8c8c"},
 				"circle-stroke-color": "#ffffff", "circle-stroke-width": 1.2,
 			}},
+		// Labels last, above everything: road names along the roads, house numbers (门牌)
+		// beside their points.
+		map[string]any{"id": "road-names", "type": "symbol", "source": "roads", "source-layer": "roads", "minzoom": 12,
+			"filter": []any{"!=", []any{"coalesce", []any{"get", "name"}, ""}, ""},
+			"layout": map[string]any{
+				"symbol-placement": "line", "symbol-spacing": 300, "text-max-angle": 35,
+				"text-field": []any{"get", "name"}, "text-font": labelFont,
+				"text-size": []any{"interpolate", []any{"linear"}, []any{"zoom"}, 12, 11, 17, 15},
+			},
+			"paint": map[string]any{"text-color": "#4a3b28", "text-halo-color": "rgba(255,255,255,0.9)", "text-halo-width": 1.5}},
+		map[string]any{"id": "house-number-labels", "type": "symbol", "source": "house_numbers", "source-layer": "house_numbers", "minzoom": 16,
+			"layout": map[string]any{
+				"text-field": []any{"get", "label"}, "text-font": labelFont, "text-size": 11,
+				"text-anchor": "top", "text-offset": []any{0, 0.5},
+			},
+			"paint": map[string]any{"text-color": "#333333", "text-halo-color": "#ffffff", "text-halo-width": 1.2}},
 	)
 	return map[string]any{
 		"version": 8,
 		"name":    "Fangyuan 方圆",
 		"center":  []float64{(b[0] + b[2]) / 2, (b[1] + b[3]) / 2},
 		"zoom":    9,
+		"glyphs":  baseURL(r) + glyphs.URLTemplate,
 		"sources": sources,
 		"layers":  layers,
 	}

@@ -250,7 +250,9 @@ func TestTiles(t *testing.T) {
 			t.Fatalf("tilejson: %d %s", resp.StatusCode, body)
 		}
 		resp, body = env.Get(t, fmt.Sprint("/tiles/style.json?run=", run, "&kind=eldercare_center"))
-		if resp.StatusCode != 200 || !strings.Contains(string(body), `"coverage-fill"`) || strings.Contains(string(body), "http://"+"fonts") {
+		// glyphs only from this server (no font CDN); labels in its font stack
+		if resp.StatusCode != 200 || !strings.Contains(string(body), `"coverage-fill"`) || strings.Contains(string(body), "http://"+"fonts") ||
+			!strings.Contains(string(body), `"glyphs":"`+env.URL+`/fonts/{fontstack}/{range}.pbf"`) || !strings.Contains(string(body), `"text-font":["Fangyuan Sans"]`) {
 			t.Fatalf("style: %d %s", resp.StatusCode, body)
 		}
 	})

@@ -33,6 +33,7 @@ import (
 	"fangyuan/internal/auth"
 	"fangyuan/ogcapi"
 	"fangyuan/tiles"
+	"fangyuan/tiles/glyphs"
 	"fangyuan/web"
 )
 
@@ -154,6 +155,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		s.Runs.Routes(),
 		s.Gazetteer.Routes(),
 		s.Tiles.Routes(),
+		glyphs.New(glyphs.Config{Log: log}).Routes(), // /fonts/{fontstack}/{range}.pbf: map label glyphs
 		authStore.Routes(),
 		plate.NewStore(pool, cmp.Or(cfg.PublicURL, "http://localhost:8080")).Routes(),                              // 数字门牌 and /p/{id}
 		ogcapi.New(gazetteer.NewStore(pool).Collections(), facility.NewStore(pool).Collections(), s.Runs).Routes(), // OGC API – Features under /ogc
