@@ -47,6 +47,7 @@
     style: { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#f3f1ec' } }] },
     center: [120, 28.5], zoom: 8, maxZoom: 18,
     preserveDrawingBuffer: true, // lets the browser test read the canvas
+    localIdeographFontFamily: false, // Chinese labels from the server's glyphs (/fonts) too, not the browser's fonts
     attributionControl: false,
     transformRequest: (url) => (token() && url.startsWith(location.origin) ? { url, headers: authHeaders() } : { url }),
   });
