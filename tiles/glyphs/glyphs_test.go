@@ -265,7 +265,7 @@ func charset(t *testing.T, file string) map[rune]bool {
 
 // refFace is a face of one of the stack's fonts through x/image/font/opentype's Face, a
 // rasteriser path separate from the server's (font.Face.Glyph draws the mask itself).
-func refFace(t *testing.T, file string) font.Face {
+func refFace(t testing.TB, file string) font.Face {
 	t.Helper()
 	b, err := os.ReadFile(file)
 	if err != nil {
