@@ -1189,14 +1189,21 @@ type segGrid struct {
 }
 
 func newSegGrid(segs []oseg) *segGrid {
-	g := &segGrid{}
-	n := len(segs)
-	g.boxMin = make([][2]float64, n)
-	g.boxMax = make([][2]float64, n)
-	var ext float64
+	boxMin := make([][2]float64, len(segs))
+	boxMax := make([][2]float64, len(segs))
 	for i, sg := range segs {
-		g.boxMin[i] = [2]float64{math.Min(sg.a[0], sg.b[0]), math.Min(sg.a[1], sg.b[1])}
-		g.boxMax[i] = [2]float64{math.Max(sg.a[0], sg.b[0]), math.Max(sg.a[1], sg.b[1])}
+		boxMin[i] = [2]float64{math.Min(sg.a[0], sg.b[0]), math.Min(sg.a[1], sg.b[1])}
+		boxMax[i] = [2]float64{math.Max(sg.a[0], sg.b[0]), math.Max(sg.a[1], sg.b[1])}
+	}
+	return newBoxGrid(boxMin, boxMax)
+}
+
+// newBoxGrid indexes boxes (boxMin[i], boxMax[i]).
+func newBoxGrid(boxMin, boxMax [][2]float64) *segGrid {
+	g := &segGrid{boxMin: boxMin, boxMax: boxMax}
+	n := len(boxMin)
+	var ext float64
+	for i := 0; i < n; i++ {
 		ext += math.Max(g.boxMax[i][0]-g.boxMin[i][0], g.boxMax[i][1]-g.boxMin[i][1])
 		if i == 0 {
 			g.min = g.boxMin[0]
@@ -1204,7 +1211,7 @@ func newSegGrid(segs []oseg) *segGrid {
 		g.min = [2]float64{math.Min(g.min[0], g.boxMin[i][0]), math.Min(g.min[1], g.boxMin[i][1])}
 	}
 	var max [2]float64
-	for i := range segs {
+	for i := 0; i < n; i++ {
 		max = [2]float64{math.Max(max[0], g.boxMax[i][0]-g.min[0]), math.Max(max[1], g.boxMax[i][1]-g.min[1])}
 	}
 	g.cell = 2 * ext / float64(max1(n))
@@ -1218,15 +1225,12 @@ func newSegGrid(segs []oseg) *segGrid {
 		}
 		g.cell *= 2
 	}
-	idx := func(x float64, n int) int32 {
-		return int32(math.Max(0, math.Min(float64(n-1), math.Floor(x/g.cell))))
-	}
 	g.lo = make([][2]int32, n)
 	g.hi = make([][2]int32, n)
 	count := make([]int32, g.nx*g.ny+1)
-	for i := range segs {
-		g.lo[i] = [2]int32{idx(g.boxMin[i][0]-g.min[0], g.nx), idx(g.boxMin[i][1]-g.min[1], g.ny)}
-		g.hi[i] = [2]int32{idx(g.boxMax[i][0]-g.min[0], g.nx), idx(g.boxMax[i][1]-g.min[1], g.ny)}
+	for i := 0; i < n; i++ {
+		g.lo[i] = g.cellOf(g.boxMin[i])
+		g.hi[i] = g.cellOf(g.boxMax[i])
 		for y := g.lo[i][1]; y <= g.hi[i][1]; y++ {
 			for x := g.lo[i][0]; x <= g.hi[i][0]; x++ {
 				count[int(y)*g.nx+int(x)+1]++
@@ -1239,7 +1243,7 @@ func newSegGrid(segs []oseg) *segGrid {
 	g.start = count
 	g.items = make([]int32, count[len(count)-1])
 	fill := append([]int32(nil), count[:len(count)-1]...)
-	for i := range segs {
+	for i := 0; i < n; i++ {
 		for y := g.lo[i][1]; y <= g.hi[i][1]; y++ {
 			for x := g.lo[i][0]; x <= g.hi[i][0]; x++ {
 				c := int(y)*g.nx + int(x)
@@ -1249,6 +1253,37 @@ func newSegGrid(segs []oseg) *segGrid {
 		}
 	}
 	return g
+}
+
+// cellOf is the cell of point p, clamped to the grid.
+func (g *segGrid) cellOf(p [2]float64) [2]int32 {
+	idx := func(x float64, n int) int32 {
+		return int32(math.Max(0, math.Min(float64(n-1), math.Floor(x/g.cell))))
+	}
+	return [2]int32{idx(p[0]-g.min[0], g.nx), idx(p[1]-g.min[1], g.ny)}
+}
+
+// search calls fn for every box that meets the box (qmin, qmax), once each.
+func (g *segGrid) search(qmin, qmax [2]float64, fn func(j int32)) {
+	if len(g.boxMin) == 0 {
+		return
+	}
+	lo, hi := g.cellOf(qmin), g.cellOf(qmax)
+	for y := lo[1]; y <= hi[1]; y++ {
+		for x := lo[0]; x <= hi[0]; x++ {
+			c := int(y)*g.nx + int(x)
+			for _, j := range g.items[g.start[c]:g.start[c+1]] {
+				bmin, bmax := g.boxMin[j], g.boxMax[j]
+				if bmin[0] > qmax[0] || bmax[0] < qmin[0] || bmin[1] > qmax[1] || bmax[1] < qmin[1] {
+					continue
+				}
+				if l := g.lo[j]; max32(l[0], lo[0]) != x || max32(l[1], lo[1]) != y {
+					continue // met in an earlier cell
+				}
+				fn(j)
+			}
+		}
+	}
 }
 
 func max1(n int) int {
