@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
 
@@ -21,10 +22,11 @@ const (
 	DemoOpenRound    = "第五轮"
 )
 
-// sqlDemoMarkerSites: for each township line of the demo county, three points along its
-// longest part (at 1/4, 1/2, 3/4) and its first vertex with the number of units within 30 m
-// of it (plus one when part of that circle is outside every unit): a three-way junction
-// when ≥ 3.
+// sqlDemoMarkerSites: for each township line of the demo county, four points along its
+// longest part (at 1/4, 1/2, 3/4, 7/8) and that part's geodesic length, and its first and
+// last vertex, each with the number of
+// units within 30 m of it (plus one when part of that circle is outside every unit): a
+// three-way junction when ≥ 3.
 const sqlDemoMarkerSites = `
 WITH l AS (
   SELECT b.id, b.ext_id, lu.name AS left_name, ru.name AS right_name,
@@ -35,15 +37,17 @@ WITH l AS (
   WHERE b.level = 4 AND b.left_code LIKE $1 || '%' AND b.origin = 'derived'
 )
 SELECT l.ext_id, l.left_name, l.right_name,
-  ARRAY[ST_X(ST_LineInterpolatePoint(part, 0.25)), ST_X(ST_LineInterpolatePoint(part, 0.5)), ST_X(ST_LineInterpolatePoint(part, 0.75))],
-  ARRAY[ST_Y(ST_LineInterpolatePoint(part, 0.25)), ST_Y(ST_LineInterpolatePoint(part, 0.5)), ST_Y(ST_LineInterpolatePoint(part, 0.75))],
-  ST_X(ST_StartPoint(part)), ST_Y(ST_StartPoint(part)),
-  (WITH p AS (SELECT ST_StartPoint(part) AS g), near AS (
-     SELECT a.geom FROM admin_unit a, p WHERE a.valid_to IS NULL AND a.level = 4 AND a.geom IS NOT NULL
-       AND ST_DWithin(a.geom::geography, p.g::geography, 30)),
-   circle AS (SELECT ST_Buffer(g::geography, 30)::geometry AS c FROM p)
-   SELECT count(*)::int + CASE WHEN count(*) > 0 AND ST_Area(ST_Difference((SELECT c FROM circle), ST_Union(near.geom))::geography)
-       > 0.01 * ST_Area((SELECT c FROM circle)::geography) THEN 1 ELSE 0 END FROM near)
+  ARRAY(SELECT ST_X(ST_LineInterpolatePoint(part, f)) FROM unnest(ARRAY[0.25, 0.5, 0.75, 0.875]) WITH ORDINALITY u(f, k) ORDER BY k),
+  ARRAY(SELECT ST_Y(ST_LineInterpolatePoint(part, f)) FROM unnest(ARRAY[0.25, 0.5, 0.75, 0.875]) WITH ORDINALITY u(f, k) ORDER BY k),
+  ARRAY[ST_X(ST_StartPoint(part)), ST_X(ST_EndPoint(part))], ARRAY[ST_Y(ST_StartPoint(part)), ST_Y(ST_EndPoint(part))],
+  ARRAY(SELECT (WITH near AS (
+       SELECT a.geom FROM admin_unit a WHERE a.valid_to IS NULL AND a.level = 4 AND a.geom IS NOT NULL
+         AND ST_DWithin(a.geom::geography, e.g::geography, 30)),
+     circle AS (SELECT ST_Buffer(e.g::geography, 30)::geometry AS c)
+     SELECT count(*)::int + CASE WHEN count(*) > 0 AND ST_Area(ST_Difference((SELECT c FROM circle), ST_Union(near.geom))::geography)
+         > 0.01 * ST_Area((SELECT c FROM circle)::geography) THEN 1 ELSE 0 END FROM near)
+   FROM (VALUES (1, ST_StartPoint(part)), (2, ST_EndPoint(part))) e(k, g) ORDER BY e.k),
+  ST_Length(part::geography)
 FROM l ORDER BY l.ext_id`
 
 // LoadBoundaryDemo adds the boundary-inspection demo to a database holding the demo
@@ -191,8 +195,13 @@ func LoadBoundaryDemo(ctx context.Context, pool *pgxpool.Pool, log io.Writer) er
 	return nil
 }
 
+// demoFourthMarkerM: a township line longer than this (more than 3.5 km between its
+// markers at quarters) gets a fourth marker; 7 of the demo's 24 lines, 100 markers in all.
+const demoFourthMarkerM = 14_000
+
 // demoMarkers places the demo markers: three along each township line (the middle one a
-// paired marker), and a three-way marker at each distinct junction that starts a line.
+// paired marker), a fourth at 7/8 on a line longer than demoFourthMarkerM, and a three-way marker at each distinct junction where a line starts or
+// ends (numbered after the first line reaching it: J at its start, K at its end).
 func demoMarkers(ctx context.Context, pool *pgxpool.Pool) ([]boundary.MarkerInput, error) {
 	rows, err := pool.Query(ctx, sqlDemoMarkerSites, demoCountyPrefix)
 	if err != nil {
@@ -206,10 +215,10 @@ func demoMarkers(ctx context.Context, pool *pgxpool.Pool) ([]boundary.MarkerInpu
 	ordinal := 0
 	for rows.Next() {
 		var ext, ln, rn string
-		var xs, ys []float64
-		var sx, sy float64
-		var units int
-		if err := rows.Scan(&ext, &ln, &rn, &xs, &ys, &sx, &sy, &units); err != nil {
+		var xs, ys, ex, ey []float64
+		var units []int32
+		var length float64
+		if err := rows.Scan(&ext, &ln, &rn, &xs, &ys, &ex, &ey, &units, &length); err != nil {
 			return nil, err
 		}
 		ordinal++
@@ -218,6 +227,9 @@ func demoMarkers(ctx context.Context, pool *pgxpool.Pool) ([]boundary.MarkerInpu
 			prefix = fmt.Sprintf("%s%d-", prefix, ordinal)
 		}
 		d := installed.AddDate(0, 0, ordinal)
+		if length <= demoFourthMarkerM {
+			xs, ys = xs[:3], ys[:3]
+		}
 		for i := range xs {
 			kind := "single"
 			if i == 1 {
@@ -228,16 +240,19 @@ func demoMarkers(ctx context.Context, pool *pgxpool.Pool) ([]boundary.MarkerInpu
 			out = append(out, boundary.MarkerInput{Index: len(out) + 1, Number: n, LineRef: ext, Kind: kind, Condition: "intact",
 				Lon: xs[i], Lat: ys[i], InstalledOn: &d})
 		}
-		key := [2]int64{int64(sx * 1e5), int64(sy * 1e5)}
-		if units >= 3 && !junctions[key] {
+		for k, tag := range []string{"J", "K"} {
+			key := [2]int64{int64(math.Round(ex[k] * 1e5)), int64(math.Round(ey[k] * 1e5))}
+			if units[k] < 3 || junctions[key] {
+				continue
+			}
 			junctions[key] = true
-			n := fmt.Sprintf("%sJ", prefix)
+			n := prefix + tag
 			if used[n] {
-				n = fmt.Sprintf("%sJ%d", prefix, ordinal)
+				n = fmt.Sprintf("%s%s%d", prefix, tag, ordinal)
 			}
 			used[n] = true
 			out = append(out, boundary.MarkerInput{Index: len(out) + 1, Number: n, LineRef: ext, Kind: "triple", Condition: "intact",
-				Lon: sx, Lat: sy, InstalledOn: &d})
+				Lon: ex[k], Lat: ey[k], InstalledOn: &d})
 		}
 	}
 	return out, rows.Err()

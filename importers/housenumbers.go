@@ -32,8 +32,9 @@ func HouseNumbers(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, name stri
 	sum.Read = len(res.Rows) + len(res.Rejects)
 	rejects := res.Rejects
 	rows := make([]housenumber.ImportRow, 0, len(res.Rows))
-	kept := make([]parse.HouseNumberRow, 0, len(res.Rows))
-	for _, r := range res.Rows {
+	kept := make([]int32, 0, len(res.Rows)) // index into res.Rows of each row
+	for i := range res.Rows {
+		r := &res.Rows[i]
 		in := housenumber.ImportRow{Line: r.Line, Road: r.Road, Number: r.Number, Suffix: r.Suffix, Building: r.Building,
 			Unit: r.Unit, Room: r.Room, Status: r.Status, Lon: r.Lon, Lat: r.Lat}
 		if r.AdminCode != "" {
@@ -45,19 +46,21 @@ func HouseNumbers(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, name stri
 			in.AdminCode = code
 		}
 		rows = append(rows, in)
-		kept = append(kept, r)
+		kept = append(kept, int32(i))
 	}
 	if err := handleRejects(opts, res.Fields, rejects, &sum); err != nil {
 		return sum, err
 	}
 	phase(opts, "matching %d house numbers to roads", len(rows))
 	err = inTx(ctx, pool, "house_number", &sum, func(tx pgx.Tx) error {
-		im, problems, err := housenumber.Match(ctx, tx, rows)
+		im := housenumber.NewImporter(tx)
+		im.Log = func(format string, args ...any) { phase(opts, "  "+format, args...) }
+		problems, err := im.Match(ctx, rows)
 		if err != nil {
 			return err
 		}
 		for _, p := range problems {
-			r := kept[p.Index]
+			r := &res.Rows[kept[p.Index]]
 			rejects = append(rejects, parse.Reject{Err: parse.Error{File: name, Line: r.Line, Field: p.Field, Reason: p.Reason}, Raw: r.Raw})
 		}
 		if len(problems) > 0 {

@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"github.com/paulmach/orb"
-	"github.com/tidwall/rtree"
 )
 
 // segRef names segment i (pts[i]..pts[i+1]) of ring r.
@@ -52,7 +51,8 @@ func deriveLines(p *prepared, opt Options) []Line {
 	tol := opt.ToleranceM
 	// projected rings and a segment index
 	xy := make([][][2]float64, len(p.rings))
-	var tr rtree.RTreeG[segRef]
+	var refs []segRef
+	var boxMin, boxMax [][2]float64
 	for ri, r := range p.rings {
 		xs := make([][2]float64, len(r.pts))
 		for i, q := range r.pts {
@@ -61,9 +61,12 @@ func deriveLines(p *prepared, opt Options) []Line {
 		xy[ri] = xs
 		for i := 0; i+1 < len(xs); i++ {
 			a, b := xs[i], xs[i+1]
-			tr.Insert([2]float64{math.Min(a[0], b[0]), math.Min(a[1], b[1])}, [2]float64{math.Max(a[0], b[0]), math.Max(a[1], b[1])}, segRef{int32(ri), int32(i)})
+			refs = append(refs, segRef{int32(ri), int32(i)})
+			boxMin = append(boxMin, [2]float64{math.Min(a[0], b[0]), math.Min(a[1], b[1])})
+			boxMax = append(boxMax, [2]float64{math.Max(a[0], b[0]), math.Max(a[1], b[1])})
 		}
 	}
+	tr := newBoxGrid(boxMin, boxMax)
 
 	type pieceKey struct{ a, b int }
 	pieces := map[pieceKey][]orb.LineString{}
@@ -87,18 +90,18 @@ func deriveLines(p *prepared, opt Options) []Line {
 			for i := 0; i < nseg; i++ {
 				P, Q := xs[i], xs[i+1]
 				cands = cands[:0]
-				tr.Search([2]float64{math.Min(P[0], Q[0]) - tol, math.Min(P[1], Q[1]) - tol}, [2]float64{math.Max(P[0], Q[0]) + tol, math.Max(P[1], Q[1]) + tol},
-					func(_, _ [2]float64, s segRef) bool {
+				tr.search([2]float64{math.Min(P[0], Q[0]) - tol, math.Min(P[1], Q[1]) - tol}, [2]float64{math.Max(P[0], Q[0]) + tol, math.Max(P[1], Q[1]) + tol},
+					func(j int32) {
+						s := refs[j]
 						u := p.rings[s.r].unit
 						if u == r.unit {
-							return true
+							return
 						}
 						ys := xy[s.r]
 						a, b := ys[s.i], ys[s.i+1]
 						if lo, hi, ok := capsuleInterval(P, Q, a, b, tol); ok {
 							cands = append(cands, cand{u, a, b, lo, hi})
 						}
-						return true
 					})
 				if len(cands) == 0 {
 					runs[i] = []ownRun{{0, 1, -1, 1, 0}}

@@ -53,63 +53,176 @@ func (g *arrangement) next(h int32) int32 {
 }
 
 // oseg is a segment of one or more rings, a before b (lexicographically);
-// fwd of a source: the ring runs from a to b.
+// fwd of a source: the ring runs from a to b. ia and ib are the ids of a and
+// b in the arrangement's point table.
 type oseg struct {
-	a, b orb.Point
-	srcs []edgeSrc
+	a, b   orb.Point
+	ia, ib int32
+	srcs   []edgeSrc
 }
 
 type splitPt struct {
-	t float64
-	p orb.Point
+	t  float64
+	id int32 // point id
 }
 
-// build nodes the rings into an arrangement.
+// dedupPoints returns, for each point, the smallest index of a point with the
+// same coordinates: equal points share a cell of a uniform grid (a counting
+// sort by cell), and are found by comparing the few points of each cell.
+func dedupPoints(pts []orb.Point) []int32 {
+	n := len(pts)
+	canon := make([]int32, n)
+	if n == 0 {
+		return canon
+	}
+	b := orb.Bound{Min: pts[0], Max: pts[0]}
+	for _, p := range pts[1:] {
+		b = b.Extend(p)
+	}
+	// about two points per cell
+	w, h := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
+	cells := float64(max1(n / 2))
+	var nx, ny int
+	var cx, cy float64
+	switch {
+	case w > 0 && h > 0:
+		side := math.Sqrt(w * h / cells)
+		nx, ny = int(w/side)+1, int(h/side)+1
+	case w > 0:
+		nx, ny = int(cells)+1, 1
+	case h > 0:
+		nx, ny = 1, int(cells)+1
+	default:
+		nx, ny = 1, 1
+	}
+	for nx*ny > 4*n+16 { // a very thin extent
+		nx, ny = max(1, nx/2), max(1, ny/2)
+	}
+	if w > 0 {
+		cx = float64(nx) / w
+	}
+	if h > 0 {
+		cy = float64(ny) / h
+	}
+	cellOf := func(p orb.Point) int {
+		x := int((p[0] - b.Min[0]) * cx)
+		y := int((p[1] - b.Min[1]) * cy)
+		x = min(max(x, 0), nx-1)
+		y = min(max(y, 0), ny-1)
+		return y*nx + x
+	}
+	start := make([]int32, nx*ny+1)
+	cell := make([]int32, n)
+	for i, p := range pts {
+		c := cellOf(p)
+		cell[i] = int32(c)
+		start[c+1]++
+	}
+	for c := 1; c < len(start); c++ {
+		start[c] += start[c-1]
+	}
+	items := make([]int32, n)
+	fill := append([]int32(nil), start[:len(start)-1]...)
+	for i := range pts {
+		c := cell[i]
+		items[fill[c]] = int32(i)
+		fill[c]++
+	}
+	for c := 0; c+1 < len(start); c++ {
+		in := items[start[c]:start[c+1]] // ascending indices
+		for k, i := range in {
+			canon[i] = i
+			for _, j := range in[:k] {
+				if pts[j] == pts[i] {
+					canon[i] = canon[j]
+					break
+				}
+			}
+		}
+	}
+	return canon
+}
+
+// build nodes the rings into an arrangement. Points are identified by
+// integer ids (ring vertices, then crossing points; equal coordinates share
+// the smallest id), segments, nodes and edges are found through per-vertex
+// and per-node lists, not hash maps; ids are given in order of first
+// occurrence, so the arrangement does not depend on anything but the rings.
 func buildArrangement(rings [][]orb.Point) *arrangement {
-	// Coincident segments of different rings (the shared edges of an exact
-	// tiling) become one segment, so that a crossing with them is one node.
 	total := 0
 	for _, r := range rings {
 		total += len(r)
 	}
+	// the point table: every ring vertex
+	vpts := make([]orb.Point, 0, total)
+	for _, r := range rings {
+		vpts = append(vpts, r...)
+	}
+	vcanon := dedupPoints(vpts)
+
+	// Coincident segments of different rings (the shared edges of an exact
+	// tiling) become one segment, so that a crossing with them is one node.
+	// Segments are listed by their first point (a linked list per vertex).
 	segs := make([]oseg, 0, total)
-	segOf := make(map[[2]orb.Point]int32, total)
+	slab := make([]edgeSrc, 0, total)
+	segHead := make([]int32, len(vpts))
+	for i := range segHead {
+		segHead[i] = -1
+	}
+	var segNext []int32
+	off := int32(0)
 	for ri, r := range rings {
 		for i := 0; i+1 < len(r); i++ {
 			a, b := r[i], r[i+1]
+			ia, ib := vcanon[off+int32(i)], vcanon[off+int32(i)+1]
 			if a == b {
 				continue
 			}
 			fwd := true
 			if lessPoint(b, a) {
-				a, b, fwd = b, a, false
+				a, b, ia, ib, fwd = b, a, ib, ia, false
 			}
-			if s, ok := segOf[[2]orb.Point{a, b}]; ok {
-				segs[s].srcs = append(segs[s].srcs, edgeSrc{int32(ri), fwd})
+			src := edgeSrc{int32(ri), fwd}
+			found := false
+			for s := segHead[ia]; s >= 0; s = segNext[s] {
+				if segs[s].ib == ib {
+					segs[s].srcs = append(segs[s].srcs, src)
+					found = true
+					break
+				}
+			}
+			if found {
 				continue
 			}
-			segOf[[2]orb.Point{a, b}] = int32(len(segs))
-			segs = append(segs, oseg{a, b, []edgeSrc{{int32(ri), fwd}}})
+			k := len(slab)
+			slab = append(slab, src)
+			segNext = append(segNext, segHead[ia])
+			segHead[ia] = int32(len(segs))
+			segs = append(segs, oseg{a, b, ia, ib, slab[k : k+1 : k+1]})
 		}
+		off += int32(len(r))
 	}
-	splits := make([][]splitPt, len(segs))
-	add := func(s int32, p orb.Point) {
-		sg := segs[s]
-		splits[s] = append(splits[s], splitPt{param(sg.a, sg.b, p), p})
-	}
+	segHead, segNext = nil, nil
+
 	grid := newSegGrid(segs)
+	// a hit: point pid (a vertex id, or for a crossing the index of the
+	// chunk's crossing point, negated and minus one) splits segment s
 	type hit struct {
-		s int32
-		p orb.Point
+		s, pid int32
 	}
-	hits := parallelChunks(len(segs), func(lo, hi int) []hit {
-		var out []hit
-		add := func(s int32, p orb.Point) { out = append(out, hit{s, p}) }
+	type chunkHits struct {
+		hits  []hit
+		cross []orb.Point
+	}
+	chunks := parallelChunks(len(segs), func(lo, hi int) chunkHits {
+		var out chunkHits
+		add := func(s int32, pid int32) { out.hits = append(out.hits, hit{s, pid}) }
 		for i := lo; i < hi; i++ {
 			si := segs[i]
 			a, b := si.a, si.b
 			grid.pairs(i, func(j int32) bool {
-				c, d := segs[j].a, segs[j].b
+				sj := &segs[j]
+				c, d := sj.a, sj.b
 				o1, o2 := orient(a, b, c), orient(a, b, d)
 				if o1 == o2 && o1 != 0 {
 					return true
@@ -120,31 +233,31 @@ func buildArrangement(rings [][]orb.Point) *arrangement {
 				}
 				if o1 == 0 && o2 == 0 { // collinear
 					if between(a, b, c) {
-						add(int32(i), c)
+						add(int32(i), sj.ia)
 					}
 					if between(a, b, d) {
-						add(int32(i), d)
+						add(int32(i), sj.ib)
 					}
 					if between(c, d, a) {
-						add(j, a)
+						add(j, si.ia)
 					}
 					if between(c, d, b) {
-						add(j, b)
+						add(j, si.ib)
 					}
 					return true
 				}
 				if o1 == 0 || o2 == 0 || o3 == 0 || o4 == 0 {
 					if o1 == 0 && between(a, b, c) {
-						add(int32(i), c)
+						add(int32(i), sj.ia)
 					}
 					if o2 == 0 && between(a, b, d) {
-						add(int32(i), d)
+						add(int32(i), sj.ib)
 					}
 					if o3 == 0 && between(c, d, a) {
-						add(j, a)
+						add(j, si.ia)
 					}
 					if o4 == 0 && between(c, d, b) {
-						add(j, b)
+						add(j, si.ib)
 					}
 					return true
 				}
@@ -154,45 +267,85 @@ func buildArrangement(rings [][]orb.Point) *arrangement {
 				} else {
 					p = crossPoint(c, d, a, b)
 				}
-				add(int32(i), p)
-				add(j, p)
+				pid := -int32(len(out.cross)) - 1
+				out.cross = append(out.cross, p)
+				add(int32(i), pid)
+				add(j, pid)
 				return true
 			})
 		}
 		return out
 	})
-	for _, hs := range hits {
-		for _, h := range hs {
-			add(h.s, h.p)
+	// the point table: vertices, then the crossings of each chunk
+	pts := vpts
+	nh := 0
+	for _, ch := range chunks {
+		nh += len(ch.hits)
+	}
+	hits := make([]hit, 0, nh)
+	for _, ch := range chunks {
+		base := int32(len(pts))
+		pts = append(pts, ch.cross...)
+		for _, h := range ch.hits {
+			if h.pid < 0 {
+				h.pid = base - h.pid - 1
+			}
+			hits = append(hits, h)
 		}
 	}
+	canon := vcanon
+	if len(pts) > len(vpts) {
+		canon = dedupPoints(pts)
+	}
+	// the splits of each segment, in CSR
+	spStart := make([]int32, len(segs)+1)
+	for _, h := range hits {
+		spStart[h.s+1]++
+	}
+	for s := 1; s < len(spStart); s++ {
+		spStart[s] += spStart[s-1]
+	}
+	splits := make([]splitPt, len(hits))
+	fill := append([]int32(nil), spStart[:len(segs)]...)
+	for _, h := range hits {
+		sg := &segs[h.s]
+		splits[fill[h.s]] = splitPt{param(sg.a, sg.b, pts[h.pid]), canon[h.pid]}
+		fill[h.s]++
+	}
+	hits, fill = nil, nil
 
-	g := &arrangement{}
-	nodeOf := make(map[orb.Point]int32, len(segs))
-	node := func(p orb.Point) int32 {
-		if n, ok := nodeOf[p]; ok {
-			return n
+	g := &arrangement{nodes: make([]orb.Point, 0, len(segs)+len(segs)/4)}
+	nodeOf := make([]int32, len(pts)) // by canonical point id: node + 1
+	node := func(id int32) int32 {
+		if n := nodeOf[id]; n > 0 {
+			return n - 1
 		}
 		n := int32(len(g.nodes))
-		nodeOf[p] = n
-		g.nodes = append(g.nodes, p)
+		nodeOf[id] = n + 1
+		g.nodes = append(g.nodes, pts[id])
 		return n
 	}
-	edgeOf := make(map[[2]int32]int32, len(segs)+len(segs)/4)
-	var pts []orb.Point
-	for s, sg := range segs {
-		sp := splits[s]
-		sort.Slice(sp, func(i, j int) bool { return sp[i].t < sp[j].t })
-		pts = append(pts[:0], sg.a)
+	// edges are listed by their smaller node (a linked list per node)
+	var edgeHead, edgeNext []int32
+	g.eu = make([]int32, 0, len(segs)+len(segs)/4)
+	g.ev = make([]int32, 0, cap(g.eu))
+	g.srcs = make([][]edgeSrc, 0, cap(g.eu))
+	eslab := make([]edgeSrc, 0, len(slab)+len(slab)/4)
+	var ids []int32
+	for s := range segs {
+		sg := &segs[s]
+		sp := splits[spStart[s]:spStart[s+1]]
+		sortSplits(sp)
+		ids = append(ids[:0], sg.ia)
 		for _, q := range sp {
-			if q.p != pts[len(pts)-1] && q.p != sg.b {
-				pts = append(pts, q.p)
+			if q.id != ids[len(ids)-1] && q.id != sg.ib {
+				ids = append(ids, q.id)
 			}
 		}
-		pts = append(pts, sg.b)
-		next := node(pts[0])
-		for k := 0; k+1 < len(pts); k++ {
-			u, v := next, node(pts[k+1])
+		ids = append(ids, sg.ib)
+		next := node(ids[0])
+		for k := 0; k+1 < len(ids); k++ {
+			u, v := next, node(ids[k+1])
 			next = v
 			if u == v {
 				continue
@@ -201,39 +354,93 @@ func buildArrangement(rings [][]orb.Point) *arrangement {
 			if u > v {
 				u, v, fwd = v, u, false
 			}
-			e, ok := edgeOf[[2]int32{u, v}]
-			if !ok {
+			for int(u) >= len(edgeHead) {
+				edgeHead = append(edgeHead, -1)
+			}
+			e := int32(-1)
+			for x := edgeHead[u]; x >= 0; x = edgeNext[x] {
+				if g.ev[x] == v {
+					e = x
+					break
+				}
+			}
+			if e < 0 {
 				e = int32(len(g.eu))
-				edgeOf[[2]int32{u, v}] = e
+				edgeNext = append(edgeNext, edgeHead[u])
+				edgeHead[u] = e
 				g.eu = append(g.eu, u)
 				g.ev = append(g.ev, v)
-				g.srcs = append(g.srcs, nil)
+				k := len(eslab)
+				for _, s := range sg.srcs {
+					eslab = append(eslab, edgeSrc{s.src, s.fwd == fwd})
+				}
+				g.srcs = append(g.srcs, eslab[k:len(eslab):len(eslab)])
+				continue
 			}
 			for _, s := range sg.srcs {
 				g.srcs[e] = append(g.srcs[e], edgeSrc{s.src, s.fwd == fwd})
 			}
 		}
 	}
-	// rotation system
+	// rotation system, in CSR
+	deg := make([]int32, len(g.nodes)+1)
+	for e := range g.eu {
+		deg[g.eu[e]+1]++
+		deg[g.ev[e]+1]++
+	}
+	for n := 1; n < len(deg); n++ {
+		deg[n] += deg[n-1]
+	}
+	flat := make([]int32, 2*len(g.eu))
 	g.out = make([][]int32, len(g.nodes))
+	for n := range g.out {
+		g.out[n] = flat[deg[n]:deg[n]:deg[n+1]]
+	}
 	for e := range g.eu {
 		g.out[g.eu[e]] = append(g.out[g.eu[e]], int32(2*e))
 		g.out[g.ev[e]] = append(g.out[g.ev[e]], int32(2*e+1))
 	}
 	g.pos = make([]int32, 2*len(g.eu))
+	var ang []float64
 	for n, l := range g.out {
 		o := g.nodes[n]
-		ang := make([]float64, len(l))
-		for i, h := range l {
+		ang = ang[:0]
+		for _, h := range l {
 			d := g.nodes[g.dest(h)]
-			ang[i] = math.Atan2(d[1]-o[1], d[0]-o[0])
+			ang = append(ang, math.Atan2(d[1]-o[1], d[0]-o[0]))
 		}
-		sort.Sort(byAngle{l, ang})
+		if len(l) <= 12 {
+			// insertion sort: (angle, half-edge) is a total order, so any
+			// correct sort gives the same rotation
+			for i := 1; i < len(l); i++ {
+				for j := i; j > 0 && (ang[j] < ang[j-1] || ang[j] == ang[j-1] && l[j] < l[j-1]); j-- {
+					ang[j], ang[j-1] = ang[j-1], ang[j]
+					l[j], l[j-1] = l[j-1], l[j]
+				}
+			}
+		} else {
+			sort.Sort(byAngle{l, ang})
+		}
 		for i, h := range l {
 			g.pos[h] = int32(i)
 		}
 	}
 	return g
+}
+
+// sortSplits orders the splits of a segment along it, as sort.Slice by t
+// does (insertion sort for short slices, which is what sort.Slice runs
+// on them, so ties keep the same order).
+func sortSplits(sp []splitPt) {
+	if len(sp) > 12 {
+		sort.Slice(sp, func(i, j int) bool { return sp[i].t < sp[j].t })
+		return
+	}
+	for i := 1; i < len(sp); i++ {
+		for j := i; j > 0 && sp[j].t < sp[j-1].t; j-- {
+			sp[j], sp[j-1] = sp[j-1], sp[j]
+		}
+	}
 }
 
 type byAngle struct {
@@ -982,14 +1189,21 @@ type segGrid struct {
 }
 
 func newSegGrid(segs []oseg) *segGrid {
-	g := &segGrid{}
-	n := len(segs)
-	g.boxMin = make([][2]float64, n)
-	g.boxMax = make([][2]float64, n)
-	var ext float64
+	boxMin := make([][2]float64, len(segs))
+	boxMax := make([][2]float64, len(segs))
 	for i, sg := range segs {
-		g.boxMin[i] = [2]float64{math.Min(sg.a[0], sg.b[0]), math.Min(sg.a[1], sg.b[1])}
-		g.boxMax[i] = [2]float64{math.Max(sg.a[0], sg.b[0]), math.Max(sg.a[1], sg.b[1])}
+		boxMin[i] = [2]float64{math.Min(sg.a[0], sg.b[0]), math.Min(sg.a[1], sg.b[1])}
+		boxMax[i] = [2]float64{math.Max(sg.a[0], sg.b[0]), math.Max(sg.a[1], sg.b[1])}
+	}
+	return newBoxGrid(boxMin, boxMax)
+}
+
+// newBoxGrid indexes boxes (boxMin[i], boxMax[i]).
+func newBoxGrid(boxMin, boxMax [][2]float64) *segGrid {
+	g := &segGrid{boxMin: boxMin, boxMax: boxMax}
+	n := len(boxMin)
+	var ext float64
+	for i := 0; i < n; i++ {
 		ext += math.Max(g.boxMax[i][0]-g.boxMin[i][0], g.boxMax[i][1]-g.boxMin[i][1])
 		if i == 0 {
 			g.min = g.boxMin[0]
@@ -997,7 +1211,7 @@ func newSegGrid(segs []oseg) *segGrid {
 		g.min = [2]float64{math.Min(g.min[0], g.boxMin[i][0]), math.Min(g.min[1], g.boxMin[i][1])}
 	}
 	var max [2]float64
-	for i := range segs {
+	for i := 0; i < n; i++ {
 		max = [2]float64{math.Max(max[0], g.boxMax[i][0]-g.min[0]), math.Max(max[1], g.boxMax[i][1]-g.min[1])}
 	}
 	g.cell = 2 * ext / float64(max1(n))
@@ -1011,15 +1225,12 @@ func newSegGrid(segs []oseg) *segGrid {
 		}
 		g.cell *= 2
 	}
-	idx := func(x float64, n int) int32 {
-		return int32(math.Max(0, math.Min(float64(n-1), math.Floor(x/g.cell))))
-	}
 	g.lo = make([][2]int32, n)
 	g.hi = make([][2]int32, n)
 	count := make([]int32, g.nx*g.ny+1)
-	for i := range segs {
-		g.lo[i] = [2]int32{idx(g.boxMin[i][0]-g.min[0], g.nx), idx(g.boxMin[i][1]-g.min[1], g.ny)}
-		g.hi[i] = [2]int32{idx(g.boxMax[i][0]-g.min[0], g.nx), idx(g.boxMax[i][1]-g.min[1], g.ny)}
+	for i := 0; i < n; i++ {
+		g.lo[i] = g.cellOf(g.boxMin[i])
+		g.hi[i] = g.cellOf(g.boxMax[i])
 		for y := g.lo[i][1]; y <= g.hi[i][1]; y++ {
 			for x := g.lo[i][0]; x <= g.hi[i][0]; x++ {
 				count[int(y)*g.nx+int(x)+1]++
@@ -1032,7 +1243,7 @@ func newSegGrid(segs []oseg) *segGrid {
 	g.start = count
 	g.items = make([]int32, count[len(count)-1])
 	fill := append([]int32(nil), count[:len(count)-1]...)
-	for i := range segs {
+	for i := 0; i < n; i++ {
 		for y := g.lo[i][1]; y <= g.hi[i][1]; y++ {
 			for x := g.lo[i][0]; x <= g.hi[i][0]; x++ {
 				c := int(y)*g.nx + int(x)
@@ -1042,6 +1253,37 @@ func newSegGrid(segs []oseg) *segGrid {
 		}
 	}
 	return g
+}
+
+// cellOf is the cell of point p, clamped to the grid.
+func (g *segGrid) cellOf(p [2]float64) [2]int32 {
+	idx := func(x float64, n int) int32 {
+		return int32(math.Max(0, math.Min(float64(n-1), math.Floor(x/g.cell))))
+	}
+	return [2]int32{idx(p[0]-g.min[0], g.nx), idx(p[1]-g.min[1], g.ny)}
+}
+
+// search calls fn for every box that meets the box (qmin, qmax), once each.
+func (g *segGrid) search(qmin, qmax [2]float64, fn func(j int32)) {
+	if len(g.boxMin) == 0 {
+		return
+	}
+	lo, hi := g.cellOf(qmin), g.cellOf(qmax)
+	for y := lo[1]; y <= hi[1]; y++ {
+		for x := lo[0]; x <= hi[0]; x++ {
+			c := int(y)*g.nx + int(x)
+			for _, j := range g.items[g.start[c]:g.start[c+1]] {
+				bmin, bmax := g.boxMin[j], g.boxMax[j]
+				if bmin[0] > qmax[0] || bmax[0] < qmin[0] || bmin[1] > qmax[1] || bmax[1] < qmin[1] {
+					continue
+				}
+				if l := g.lo[j]; max32(l[0], lo[0]) != x || max32(l[1], lo[1]) != y {
+					continue // met in an earlier cell
+				}
+				fn(j)
+			}
+		}
+	}
 }
 
 func max1(n int) int {
