@@ -46,6 +46,7 @@ func DivisionChanges(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, dir st
 	if err != nil {
 		return nil, err
 	}
+	phase(opts.Options, "read %d units of the new table (%.1fs)", len(units), time.Since(start).Seconds())
 	sum := Summary{What: "division changes", Source: dir}
 	fields, rejects := divisionRejects(res.Rejects)
 	if err := handleRejects(opts.Options, fields, rejects, &sum); err != nil {
@@ -79,10 +80,12 @@ func DivisionChanges(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, dir st
 		if err != nil {
 			return nil, err
 		}
+		phase(opts.Options, "read %d current units (%.1fs)", len(old), time.Since(start).Seconds())
 		if len(old) == 0 && !opts.DryRun {
 			return nil, ErrFirstLoad
 		}
 		plan := divchange.Infer(old, cur)
+		phase(opts.Options, "inferred %d changes (%.1fs)", len(plan.Changes), time.Since(start).Seconds())
 		if err := divchange.CheckDate(ctx, tx, plan, opts.ValidFrom); err != nil {
 			return nil, err
 		}
@@ -133,8 +136,23 @@ func apply(ctx context.Context, tx pgx.Tx, report *divchange.Report, plan *divch
 	if err := divchange.Apply(ctx, tx, report, plan, deps, opts.ValidFrom); err != nil {
 		return err
 	}
-	phase(opts.Options, "writing %d divisions", len(units))
-	if _, err := gazetteer.NewStore(nil).ImportDivisions(ctx, tx, units, gazetteer.ImportOptions{ValidFrom: opts.ValidFrom, Source: dir}); err != nil {
+	// Only the units that are new or changed are written (the unchanged ones need no
+	// staging): new codes, and same codes renamed or re-parented.
+	write := map[string]bool{}
+	for _, c := range report.Changes {
+		switch c.Kind {
+		case divchange.New, divchange.Recoded, divchange.Renamed, divchange.Reparented:
+			write[c.NewCode] = true
+		}
+	}
+	var changed []gazetteer.DivisionInput
+	for _, u := range units {
+		if write[u.Code] {
+			changed = append(changed, u)
+		}
+	}
+	phase(opts.Options, "writing %d new or changed divisions", len(changed))
+	if _, err := gazetteer.NewStore(nil).ImportDivisions(ctx, tx, changed, gazetteer.ImportOptions{ValidFrom: opts.ValidFrom, Source: dir}); err != nil {
 		return err
 	}
 	n, err := divchange.RetireUnits(ctx, tx, plan.Vanished, opts.ValidFrom, report.ID)
@@ -144,7 +162,11 @@ func apply(ctx context.Context, tx pgx.Tx, report *divchange.Report, plan *divch
 	if n != len(plan.Vanished) {
 		return fmt.Errorf("retire units: %d of %d vanished codes were current", n, len(plan.Vanished))
 	}
-	return divchange.CarryRecoded(ctx, tx, plan, opts.ValidFrom)
+	if err := divchange.CarryRecoded(ctx, tx, plan, opts.ValidFrom); err != nil {
+		return err
+	}
+	phase(opts.Options, "written")
+	return nil
 }
 
 // inTxUnless is inTx for a change that may turn out to be empty: fn reports whether it
