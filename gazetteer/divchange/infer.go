@@ -178,6 +178,15 @@ func (in *inference) done(v string) bool {
 	return r || m || s || in.retired[v]
 }
 
+// succ is the successor of an old code; a code outside the compared units (a parent of
+// another scope) is its own.
+func (in *inference) succ(code string) string {
+	if _, ok := in.old[code]; !ok {
+		return code
+	}
+	return in.image[code]
+}
+
 func (in *inference) match(v, a string) {
 	in.recoded[v], in.claimed[a], in.image[v] = a, v, a
 }
@@ -210,7 +219,7 @@ func (in *inference) matchNames(l gazetteer.Level) {
 	// under the successor of the old parent
 	for _, v := range in.vanished[l] {
 		u := in.old[v]
-		if p := in.image[u.Parent]; p != "" {
+		if p := in.succ(u.Parent); p != "" {
 			if c := free(byParent[key{u.Name, p}]); len(c) == 1 {
 				in.match(v, c[0])
 			}
@@ -224,7 +233,7 @@ func (in *inference) matchNames(l gazetteer.Level) {
 				continue
 			}
 			u := in.old[v]
-			g := in.image[in.old[u.Parent].Parent]
+			g := in.succ(in.old[u.Parent].Parent)
 			if g == "" {
 				continue
 			}
@@ -343,7 +352,7 @@ func (in *inference) mergeChildless(l gazetteer.Level) {
 		if in.done(v) {
 			continue
 		}
-		p := in.image[in.old[v].Parent]
+		p := in.succ(in.old[v].Parent)
 		if p == "" {
 			in.retired[v] = true
 			continue
@@ -409,7 +418,7 @@ func (in *inference) plan() *Plan {
 			if n.Name != u.Name {
 				add(row(Renamed, o, o))
 			}
-			if u.Level > gazetteer.Province && n.Parent != in.image[u.Parent] {
+			if u.Level > gazetteer.Province && n.Parent != in.succ(u.Parent) {
 				add(row(Reparented, o, o))
 			}
 			if parts := in.splitOff[o]; len(parts) > 0 {
@@ -432,7 +441,7 @@ func (in *inference) plan() *Plan {
 			if in.cur[n].Name != u.Name {
 				add(row(Renamed, o, n))
 			}
-			if u.Level > gazetteer.Province && in.cur[n].Parent != in.image[u.Parent] {
+			if u.Level > gazetteer.Province && in.cur[n].Parent != in.succ(u.Parent) {
 				add(row(Reparented, o, n))
 			}
 			p.Moves = append(p.Moves, [2]string{o, n})
@@ -462,7 +471,7 @@ func (in *inference) plan() *Plan {
 		default:
 			add(row(Retired, o, ""))
 			var cands []string
-			if s := in.image[u.Parent]; s != "" {
+			if s := in.succ(u.Parent); s != "" {
 				cands = []string{s}
 			}
 			undecided[o] = Undecided{Code: o, Candidates: cands, Reason: "retired: no successor could be inferred"}
