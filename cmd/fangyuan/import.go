@@ -99,6 +99,9 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if (*dryRun || *reportTo != "") && what != "divisions" {
+		return fmt.Errorf("%w: --dry-run and --report are for import divisions", errUsage)
+	}
 	if what == "demo" {
 		if len(pos) != 0 {
 			return fmt.Errorf("%w: import demo takes no file", errUsage)
