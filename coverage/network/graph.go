@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/tidwall/rtree"
@@ -28,6 +29,9 @@ type Graph struct {
 	ptOff      []uint32  // edge e's points are pts[ptOff[e]:ptOff[e+1]]
 	cum        []float32 // cumulative length (m) at each point, from the edge's start
 	tree       rtree.RTreeG[uint32]
+
+	snapMu    sync.Mutex
+	snapCache *cellSnaps // the last frame's cell snaps (CellSnaps)
 }
 
 // Build prepares nw for profile p.

@@ -59,26 +59,11 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 		Unit:      "s",
 		Catchment: make([]float64, len(req.Sources)),
 	}
-	// Snap the cells (only those that can be reached at all: a walk of at
-	// most MaxAccessM; every cell is tried).
-	snaps := make([]Snap, n)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += workers {
-				if i%4096 == 0 && ctx.Err() != nil {
-					return
-				}
-				snaps[i] = g.Snap(f.Center(i%f.W, i/f.W))
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	snaps, err := g.CellSnaps(ctx, f, workers)
+	if err != nil {
 		return nil, err
 	}
+	var wg sync.WaitGroup
 	var seeds []Seed
 	srcSeeds := make([][]Seed, len(req.Sources))
 	srcSnap := make([]snapped, len(req.Sources))
@@ -110,18 +95,27 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 	s := g.NewSearch()
 	s.Run(seeds, limit)
 	inf := float32(math.Inf(1))
-	for i := range n {
-		var on []snapped
-		if snaps[i].Edge >= 0 {
-			on = sameEdge(snaps[i].Edge)
-		}
-		c, l := s.reachCost(snaps[i], walk, on)
-		if l >= 0 && c <= limit {
-			out.Nearest[i], out.Cost[i] = l, float32(c)
-		} else {
-			out.Nearest[i], out.Cost[i] = -1, inf
-		}
+	// Cells take their cost from the search state (read only), in parallel.
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lo, hi := n*w/workers, n*(w+1)/workers
+			for i := lo; i < hi; i++ {
+				var on []snapped
+				if snaps[i].Edge >= 0 {
+					on = sameEdge(snaps[i].Edge)
+				}
+				c, l := s.reachCost(snaps[i], walk, on)
+				if l >= 0 && c <= limit {
+					out.Nearest[i], out.Cost[i] = l, float32(c)
+				} else {
+					out.Nearest[i], out.Cost[i] = -1, inf
+				}
+			}
+		}()
 	}
+	wg.Wait()
 	if req.Weight == nil {
 		return out, nil
 	}
@@ -193,4 +187,45 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 		return nil, err
 	}
 	return out, nil
+}
+
+// cellSnaps is the snap of every cell of a frame to a graph.
+type cellSnaps struct {
+	frame coverage.Frame
+	snaps []Snap
+}
+
+// CellSnaps returns the snap of every cell centre of f to the network. It
+// depends only on the graph and the frame, so the graph keeps the last one:
+// runs of other kinds or facilities on the same network and grid reuse it.
+func (g *Graph) CellSnaps(ctx context.Context, f coverage.Frame, workers int) ([]Snap, error) {
+	g.snapMu.Lock()
+	defer g.snapMu.Unlock()
+	if c := g.snapCache; c != nil && c.frame == f {
+		return c.snaps, nil
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	n := f.Len()
+	snaps := make([]Snap, n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				if i%4096 == 0 && ctx.Err() != nil {
+					return
+				}
+				snaps[i] = g.Snap(f.Center(i%f.W, i/f.W))
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	g.snapCache = &cellSnaps{frame: f, snaps: snaps}
+	return snaps, nil
 }
