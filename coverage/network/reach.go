@@ -59,10 +59,11 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 		Unit:      "s",
 		Catchment: make([]float64, len(req.Sources)),
 	}
-	snaps, err := g.CellSnaps(ctx, f, workers)
+	grouped, err := g.cellSnaps(ctx, f, workers)
 	if err != nil {
 		return nil, err
 	}
+	snaps := grouped.snaps
 	var wg sync.WaitGroup
 	var seeds []Seed
 	srcSeeds := make([][]Seed, len(req.Sources))
@@ -95,22 +96,44 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 	s := g.NewSearch()
 	s.Run(seeds, limit)
 	inf := float32(math.Inf(1))
-	// Cells take their cost from the search state (read only), in parallel.
+	// Cells take their cost from the search state (read only), edge by edge
+	// (cells grouped by the edge they snap to, cached with the snaps): only the
+	// cells of edges with a reached end are looked at; each cell is on one
+	// edge, so workers write disjoint cells.
+	hasSrc := make([]bool, len(g.EU))
+	for _, b := range byEdge {
+		hasSrc[b.snap.Edge] = true
+	}
+	ne := len(g.EU)
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			lo, hi := n*w/workers, n*(w+1)/workers
 			for i := lo; i < hi; i++ {
-				var on []snapped
-				if snaps[i].Edge >= 0 {
-					on = sameEdge(snaps[i].Edge)
+				out.Nearest[i], out.Cost[i] = -1, inf
+			}
+		}()
+	}
+	wg.Wait()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for e := ne * w / workers; e < ne*(w+1)/workers; e++ {
+				cs := grouped.cells[grouped.off[e]:grouped.off[e+1]]
+				if len(cs) == 0 || (s.Dist[g.EU[e]] > limit && s.Dist[g.EV[e]] > limit && !hasSrc[e]) {
+					continue
 				}
-				c, l := s.reachCost(snaps[i], walk, on)
-				if l >= 0 && c <= limit {
-					out.Nearest[i], out.Cost[i] = l, float32(c)
-				} else {
-					out.Nearest[i], out.Cost[i] = -1, inf
+				var on []snapped
+				if hasSrc[e] {
+					on = sameEdge(int32(e))
+				}
+				for _, ci := range cs {
+					c, l := s.reachCost(snaps[ci], walk, on)
+					if l >= 0 && c <= limit {
+						out.Nearest[ci], out.Cost[ci] = l, float32(c)
+					}
 				}
 			}
 		}()
@@ -189,25 +212,39 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 	return out, nil
 }
 
-// cellSnaps is the snap of every cell of a frame to a graph.
+// cellSnaps is the snap of every cell of a frame to a graph, and the cells
+// grouped by edge (CSR: the cells snapped to edge e are cells[off[e]:off[e+1]]).
 type cellSnaps struct {
 	frame coverage.Frame
 	snaps []Snap
+	off   []uint32
+	cells []uint32
 }
 
 // CellSnaps returns the snap of every cell centre of f to the network. It
 // depends only on the graph and the frame, so the graph keeps the last one:
 // runs of other kinds or facilities on the same network and grid reuse it.
 func (g *Graph) CellSnaps(ctx context.Context, f coverage.Frame, workers int) ([]Snap, error) {
+	c, err := g.cellSnaps(ctx, f, workers)
+	if err != nil {
+		return nil, err
+	}
+	return c.snaps, nil
+}
+
+func (g *Graph) cellSnaps(ctx context.Context, f coverage.Frame, workers int) (*cellSnaps, error) {
 	g.snapMu.Lock()
 	defer g.snapMu.Unlock()
 	if c := g.snapCache; c != nil && c.frame == f {
-		return c.snaps, nil
+		return c, nil
 	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	n := f.Len()
+	if n >= math.MaxUint32 {
+		return nil, fmt.Errorf("travel-time reach: %d cells is too many", n)
+	}
 	snaps := make([]Snap, n)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -226,6 +263,23 @@ func (g *Graph) CellSnaps(ctx context.Context, f coverage.Frame, workers int) ([
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	g.snapCache = &cellSnaps{frame: f, snaps: snaps}
-	return snaps, nil
+	c := &cellSnaps{frame: f, snaps: snaps, off: make([]uint32, len(g.EU)+1)}
+	for _, sn := range snaps {
+		if sn.Edge >= 0 {
+			c.off[sn.Edge+1]++
+		}
+	}
+	for e := range len(g.EU) {
+		c.off[e+1] += c.off[e]
+	}
+	c.cells = make([]uint32, c.off[len(g.EU)])
+	fill := slices.Clone(c.off[:len(g.EU)])
+	for i, sn := range snaps {
+		if sn.Edge >= 0 {
+			c.cells[fill[sn.Edge]] = uint32(i)
+			fill[sn.Edge]++
+		}
+	}
+	g.snapCache = c
+	return c, nil
 }

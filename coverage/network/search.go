@@ -131,10 +131,20 @@ func (s *Search) Run(seeds []Seed, limit float64) {
 		if it.cost != s.Dist[it.node] || it.label != s.Label[it.node] {
 			continue // stale
 		}
-		for a := g.Off[it.node]; a < g.Off[it.node+1]; a++ {
-			c := it.cost + float64(g.Cost[a])
-			if c <= limit {
-				s.set(g.To[a], c, it.label)
+		lo, hi := g.Off[it.node], g.Off[it.node+1]
+		to, cost := g.To[lo:hi], g.Cost[lo:hi]
+		for k, v := range to {
+			c := it.cost + float64(cost[k])
+			if c > limit {
+				continue
+			}
+			// s.set, inlined (the innermost loop of every search).
+			if d := s.Dist[v]; c < d || (c == d && it.label < s.Label[v]) {
+				if math.IsInf(d, 1) {
+					s.Touched = append(s.Touched, v)
+				}
+				s.Dist[v], s.Label[v] = c, it.label
+				s.q.push(item{c, v, it.label})
 			}
 		}
 	}
