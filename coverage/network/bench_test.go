@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -327,15 +328,15 @@ func BenchmarkTravelProvince(b *testing.B) {
 		}
 		tSnap := time.Since(t2)
 		tr := Travel{Graph: c.g, Minutes: c.minutes}
-		var times []time.Duration
+		var times, cpus []time.Duration
 		var res *coverage.Reached
 		for range reps {
-			t3 := time.Now()
+			t3, c3 := time.Now(), cpuTime()
 			res, err = tr.Reach(ctx, coverage.ReachRequest{Frame: frame, Sources: src})
 			if err != nil {
 				b.Fatal(err)
 			}
-			times = append(times, time.Since(t3))
+			times, cpus = append(times, time.Since(t3)), append(cpus, cpuTime()-c3)
 		}
 		reached := 0
 		for _, x := range res.Nearest {
@@ -348,13 +349,13 @@ func BenchmarkTravelProvince(b *testing.B) {
 			seeds = c.g.seeds(c.g.Snap(p), int32(i), c.g.Profile.WalkKmh/3.6, seeds)
 		}
 		s := c.g.NewSearch()
-		t4 := time.Now()
+		t4, c4 := time.Now(), cpuTime()
 		s.Run(seeds, c.minutes*60)
-		tSearch := time.Since(t4)
+		tSearch, cSearch := time.Since(t4), cpuTime()-c4
 		best := slices.Min(times)
-		b.Logf("%s: %d cells (%d reached), snap of the cells (once per network and grid, cached) %v; reach with cached snaps %v (best %v, target ≤ 1.5 s: %v); of which the multi-source search alone %v (%d nodes settled); load average %s; peak RSS %d MiB",
-			c.name, frame.Len(), reached, tSnap.Round(time.Millisecond), roundAll(times), best.Round(time.Millisecond), best <= 1500*time.Millisecond,
-			tSearch.Round(time.Millisecond), len(s.Touched), loadAvg(), vmHWM()>>20)
+		b.Logf("%s: %d cells (%d reached), snap of the cells (once per network and grid, cached) %v; reach with cached snaps %v, CPU (user+sys, both threads) %v (best wall %v, target ≤ 1.5 s: %v); the multi-source search alone, one thread, %v wall, %v CPU (%d nodes settled); load average %s; peak RSS %d MiB",
+			c.name, frame.Len(), reached, tSnap.Round(time.Millisecond), roundAll(times), roundAll(cpus), best.Round(time.Millisecond), best <= 1500*time.Millisecond,
+			tSearch.Round(time.Millisecond), cSearch.Round(time.Millisecond), len(s.Touched), loadAvg(), vmHWM()>>20)
 		b.ReportMetric(best.Seconds(), strings.Fields(c.name)[0]+"-s")
 		res = nil
 	}
@@ -395,35 +396,48 @@ func BenchmarkTravelProvince(b *testing.B) {
 		starts = append(starts, int64(r*n+c+1))
 	}
 	limit := 240.0 // seconds of driving from the nearest start
-	t5 := time.Now()
 	var pgrNodes int
-	if err := pool.QueryRow(ctx, `SELECT count(DISTINCT node) FILTER (WHERE agg_cost <= $2 - 0.01) FROM pgr_drivingDistance('SELECT id, source, target, cost, reverse_cost FROM e', $1::bigint[], $2, true, true)`, starts, limit).Scan(&pgrNodes); err != nil {
-		b.Fatal(err)
+	var pgrTimes []time.Duration
+	for range 3 {
+		t5 := time.Now()
+		if err := pool.QueryRow(ctx, `SELECT count(DISTINCT node) FILTER (WHERE agg_cost <= $2 - 0.01) FROM pgr_drivingDistance('SELECT id, source, target, cost, reverse_cost FROM e', $1::bigint[], $2, true, true)`, starts, limit).Scan(&pgrNodes); err != nil {
+			b.Fatal(err)
+		}
+		pgrTimes = append(pgrTimes, time.Since(t5))
 	}
-	tPgr := time.Since(t5)
+	tPgr := slices.Min(pgrTimes)
 	var seeds []Seed
 	for i, id := range starts {
 		seeds = append(seeds, Seed{uint32(gs.Node(id)), 0, int32(i)})
 	}
 	s := gs.NewSearch()
 	const sreps = 50
-	t6 := time.Now()
+	t6, c6 := time.Now(), cpuTime()
 	for range sreps {
 		s.Run(seeds, limit)
 	}
-	tOurs := time.Since(t6) / sreps
+	tOurs, cOurs := time.Since(t6)/sreps, (cpuTime()-c6)/sreps
 	ours := 0
 	for _, u := range s.Touched {
 		if s.Dist[u] <= limit-0.01 {
 			ours++
 		}
 	}
-	b.Logf("baseline, county subgraph %d nodes %d edges, %d start vertices, %g s: pgr_drivingDistance (equicost) %v, %d nodes; ours %v (mean of %d), %d nodes; ratio %.0f× (target ≥ 50×); load average %s; peak RSS %d MiB",
-		len(gs.NodeID), len(sub.Edges), len(starts), limit, tPgr.Round(time.Millisecond), pgrNodes, tOurs.Round(time.Microsecond), sreps, ours, float64(tPgr)/float64(tOurs), loadAvg(), vmHWM()>>20)
+	b.Logf("baseline, county subgraph %d nodes %d edges, %d start vertices, %g s: pgr_drivingDistance (equicost) %v (best of 3: %v), %d nodes; ours %v wall, %v CPU (mean of %d), %d nodes; ratio %.0f× (best pgr over our mean; target ≥ 50×); load average %s; peak RSS %d MiB",
+		len(gs.NodeID), len(sub.Edges), len(starts), limit, roundAll(pgrTimes), tPgr.Round(time.Millisecond), pgrNodes, tOurs.Round(time.Microsecond), cOurs.Round(time.Microsecond), sreps, ours, float64(tPgr)/float64(tOurs), loadAvg(), vmHWM()>>20)
 	b.ReportMetric(float64(tPgr)/float64(tOurs), "pgr-ratio")
 	if ours != pgrNodes {
 		b.Errorf("pgr_drivingDistance reaches %d nodes, ours %d", pgrNodes, ours)
 	}
+}
+
+// cpuTime is the process's user + system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func roundAll(ds []time.Duration) []time.Duration {

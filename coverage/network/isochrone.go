@@ -68,14 +68,24 @@ func (g *Graph) Isochrone(src orb.Point, minutes float64) (*Isochrone, error) {
 		if f1 < f0 {
 			dir = -1
 		}
+		add := func(d float64) {
+			r := min((rem-d*cost)*walk, p.MaxAccessM)
+			if r > 0 && len(iso.Discs) <= MaxIsochroneDiscs {
+				iso.Discs = append(iso.Discs, Disc{g.pointAt(e, f0+dir*d), r})
+			}
+		}
 		for k := 0; k <= n; k++ {
 			d := span
 			if n > 0 {
 				d = span * float64(k) / float64(n)
 			}
-			r := min((rem-d*cost)*walk, p.MaxAccessM)
-			if r > 0 && len(iso.Discs) <= MaxIsochroneDiscs {
-				iso.Discs = append(iso.Discs, Disc{g.pointAt(e, f0+dir*d), r})
+			add(d)
+		}
+		// Where the remaining walk drops below MaxAccessM the discs start to
+		// shrink: that point's full disc bounds the ones after it.
+		if cost > 0 {
+			if d := (rem - p.MaxAccessM/walk) / cost; d > 0 && d < span {
+				add(d)
 			}
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/paulmach/orb"
+
 	"fangyuan/coverage"
 )
 
@@ -93,8 +95,7 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 		}
 		return byEdge[lo:hi]
 	}
-	s := g.NewSearch()
-	s.Run(seeds, limit)
+	s := g.RunParallel(req.Sources, srcSeeds, limit, workers)
 	inf := float32(math.Inf(1))
 	// Cells take their cost from the search state (read only), edge by edge
 	// (cells grouped by the edge they snap to, cached with the snaps): only the
@@ -210,6 +211,63 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 		return nil, err
 	}
 	return out, nil
+}
+
+// RunParallel is the multi-source search of seeds (srcSeeds[i]: those of source
+// i at sources[i]) split among workers: the sources are cut into groups by
+// longitude, each group searched on its own state in parallel, and the states
+// merged node by node, keeping the lower (cost, label). The nearest source of
+// all is the nearest of the nearest per group, so the result is the one
+// search's; the groups' searches overlap only within the limit of a group's
+// edge, so on a province the work hardly grows.
+func (g *Graph) RunParallel(sources []orb.Point, srcSeeds [][]Seed, limit float64, workers int) *Search {
+	k := min(workers, len(sources)/64) // small runs: one search
+	if k < 2 {
+		var seeds []Seed
+		for _, ss := range srcSeeds {
+			seeds = append(seeds, ss...)
+		}
+		s := g.NewSearch()
+		s.Run(seeds, limit)
+		return s
+	}
+	order := make([]int, len(sources))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(sources[a][0], sources[b][0]), cmp.Compare(sources[a][1], sources[b][1]), cmp.Compare(a, b))
+	})
+	states := make([]*Search, k)
+	var wg sync.WaitGroup
+	for w := range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var seeds []Seed
+			for _, i := range order[len(order)*w/k : len(order)*(w+1)/k] {
+				seeds = append(seeds, srcSeeds[i]...)
+			}
+			s := g.NewSearch()
+			s.Run(seeds, limit)
+			states[w] = s
+		}()
+	}
+	wg.Wait()
+	s0 := states[0]
+	for _, s := range states[1:] {
+		for _, u := range s.Touched {
+			d, l := s.Dist[u], s.Label[u]
+			d0 := s0.Dist[u]
+			if d < d0 || (d == d0 && l < s0.Label[u]) {
+				if math.IsInf(d0, 1) {
+					s0.Touched = append(s0.Touched, u)
+				}
+				s0.Dist[u], s0.Label[u] = d, l
+			}
+		}
+	}
+	return s0
 }
 
 // cellSnaps is the snap of every cell of a frame to a graph, and the cells

@@ -130,6 +130,13 @@ type Service struct {
 	mu      sync.Mutex
 	grid    *cachedGrid
 	region  map[string]*coverage.Region // by grid and boundaries fingerprint; one entry kept
+	graphs  map[string]*cachedGraph     // by travel mode: the last graph built
+}
+
+type cachedGraph struct {
+	key   string // mode, network version, loaded extent
+	graph *network.Graph
+	edges int
 }
 
 type cachedGrid struct {
@@ -145,7 +152,7 @@ func NewService(base context.Context, pool *pgxpool.Pool, standards *coverage.St
 		return nil, err
 	}
 	s := &Service{pool: pool, grids: popgrid.NewStore(pool), standards: standards, log: log,
-		base: base, slot: make(chan struct{}, 1), region: map[string]*coverage.Region{}}
+		base: base, slot: make(chan struct{}, 1), region: map[string]*coverage.Region{}, graphs: map[string]*cachedGraph{}}
 	s.limit.Store(DefaultQueueLimit)
 	return s, nil
 }
@@ -427,16 +434,32 @@ func (s *Service) reach(ctx context.Context, p Params, std coverage.Standard, gr
 	}
 	dist := travelDistance(tp, std.Travel.Minutes)
 	b := catchmentBound(grid, 2*dist) // the roads may leave and come back
-	nw, err := network.Load(ctx, s.pool, &b)
-	if err != nil {
+	var version string
+	if err := s.pool.QueryRow(ctx, sqlNetworkVersion).Scan(&version); err != nil {
 		return nil, 0, err
 	}
-	fmt.Fprintf(fp, "network %d edges|", len(nw.Edges))
-	tr, err := network.ForKind(nw, s.standards, std)
-	if err != nil {
-		return nil, 0, err
+	// The graph (and the cells' snaps it caches) is kept per travel mode while the
+	// stored network and the loaded extent stay the same.
+	key := fmt.Sprintf("%s|%s|%v", std.Travel.Mode, version, b)
+	s.mu.Lock()
+	g := s.graphs[std.Travel.Mode]
+	s.mu.Unlock()
+	if g == nil || g.key != key {
+		nw, err := network.Load(ctx, s.pool, &b)
+		if err != nil {
+			return nil, 0, err
+		}
+		tr, err := network.ForKind(nw, s.standards, std)
+		if err != nil {
+			return nil, 0, err
+		}
+		g = &cachedGraph{key: key, graph: tr.Graph, edges: len(nw.Edges)}
+		s.mu.Lock()
+		s.graphs[std.Travel.Mode] = g
+		s.mu.Unlock()
 	}
-	return tr, dist, nil
+	fmt.Fprintf(fp, "network %d edges %s|", g.edges, version)
+	return network.Travel{Graph: g.graph, Minutes: std.Travel.Minutes}, dist, nil
 }
 
 // travelDistance is how far (metres) a profile can go in minutes at its
@@ -865,8 +888,24 @@ func (s *Service) cellsReach(ctx context.Context, id int64) (*geo.Grid, coverage
 }
 
 // RunAllKinds runs every kind of the standards with the defaults and waits for them (the
-// demo's first start).
+// demo's first start). When a road network is stored, every kind with a travel time
+// is first run with reach travel (both measures side by side), so that each kind's
+// newest run is still the straight-line one.
 func (s *Service) RunAllKinds(ctx context.Context) error {
+	var n int64
+	if err := s.pool.QueryRow(ctx, sqlCountNetwork).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		for _, kind := range s.standards.IDs() {
+			if std, err := s.standards.Kind(kind); err != nil || std.Travel == nil {
+				continue
+			}
+			if _, err := s.RunSync(ctx, Params{Kind: kind, Reach: "travel"}); err != nil {
+				return fmt.Errorf("%s (travel): %w", kind, err)
+			}
+		}
+	}
 	for _, kind := range s.standards.IDs() {
 		if _, err := s.RunSync(ctx, Params{Kind: kind}); err != nil {
 			return fmt.Errorf("%s: %w", kind, err)

@@ -12,6 +12,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`
 
 	sqlCountNetwork = `SELECT count(*) FROM network_edge`
 
+	// The stored network's version: a new import replaces every row (new ids).
+	sqlNetworkVersion = `SELECT count(*) || '/' || coalesce(max(id), 0) || '/' || coalesce(min(id), 0) FROM network_edge`
+
 	sqlIsochroneFacility = `SELECT kind, name, status, ST_X(geom), ST_Y(geom) FROM facility WHERE id = $1`
 
 	// The isochrone polygon: the union of the reached road samples buffered on the

@@ -11,12 +11,15 @@ import (
 // county's roads (roads.geojson), village roads from every village centre to
 // its township seat (few and winding in the western mountains: every second
 // village, on tracks that follow the valleys), a pier road on the mainland and
-// on 大鳌岛 and the ferry between them (route=ferry, duration 15 min). 北星岛
+// (from the county seat) and on 大鳌岛 and the ferry between them (route=ferry, duration 10 min). 北星岛
 // keeps its one street and has no ferry; 南礁岛 and 小礁岛 have no roads.
 // Ways cross at shared nodes (every crossing is a junction).
 
 // FerryMinutes is the tagged crossing time of the demo ferry (鳌屿轮渡).
-const FerryMinutes = 15
+const FerryMinutes = 10
+
+// networkConnections are roads between township seats that only the network has.
+var networkConnections = [][3]string{{"澄川街道", "鹤鸣街道", "澄鹤路"}}
 
 type netWay struct {
 	tags [][2]string
@@ -55,6 +58,12 @@ func (d *demo) buildNetwork() *demoNetwork {
 		if bestD > 1e-4 && bestD < 1 {
 			ways = append(ways, netWay{[][2]string{{"highway", "residential"}}, []pt{seat, roundMicro(best)}})
 		}
+	}
+	// Roads of the network only (not numbered in roads.geojson): 澄川街道 has no
+	// inter-township road of its own.
+	for _, cn := range networkConnections {
+		a, b := c.townIndex(cn[0]), c.townIndex(cn[1])
+		ways = append(ways, netWay{[][2]string{{"highway", "secondary"}, {"name", cn[2]}}, c.landPath(c.towns[a].seatQuad, c.towns[b].seatQuad)})
 	}
 	// Village roads.
 	for t, tw := range c.towns {
@@ -98,9 +107,10 @@ func (d *demo) buildNetwork() *demoNetwork {
 			iPier = q
 		}
 	}
-	mt := c.townOf[mPier]
+	// The pier road starts at the county seat (鹤鸣街道).
+	mt := c.townIndex("鹤鸣街道")
 	ways = append(ways,
-		netWay{[][2]string{{"highway", "secondary"}, {"name", "码头路"}}, c.landPathOn(mainland, c.towns[mt].seatQuad, mPier, 0.15)},
+		netWay{[][2]string{{"highway", "primary"}, {"name", "码头路"}}, c.landPathOn(mainland, c.towns[mt].seatQuad, mPier, 0.15)},
 		netWay{[][2]string{{"highway", "secondary"}, {"name", "鳌屿码头路"}}, c.landPathOn(islandBase, iseat, iPier, 0.15)},
 		netWay{[][2]string{{"route", "ferry"}, {"name", "鳌屿轮渡"}, {"duration", fmt.Sprintf("00:%02d", FerryMinutes)}, {"foot", "yes"}, {"motor_vehicle", "yes"}},
 			[]pt{roundMicro(l.centroid(mPier)), roundMicro(l.centroid(iPier))}},
