@@ -59,7 +59,9 @@ func TestIsochroneByHand(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, _ := serve(t, pool, app.Config{})
-	iso := func(q string) answer { return do(t, "GET", fmt.Sprintf("%s/api/facilities/%d/isochrone%s", srv.URL, facID, q), "", "") }
+	iso := func(q string) answer {
+		return do(t, "GET", fmt.Sprintf("%s/api/facilities/%d/isochrone%s", srv.URL, facID, q), "", "")
+	}
 
 	// No network stored yet: 409 with a JSON error.
 	if a := iso(""); a.status != 409 || errorCode(a.body) == "" {
