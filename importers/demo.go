@@ -58,6 +58,10 @@ func LoadDemo(ctx context.Context, pool *pgxpool.Pool, demo fs.FS, log io.Writer
 	if err := report(Roads(ctx, pool, demo, "demo/roads.geojson", opts)); err != nil {
 		return err
 	}
+	// 路网: the demo's road network with the ferry to 大鳌岛, for travel-time coverage.
+	if err := report(OSMFS(ctx, pool, demo, "demo/network.osm", opts)); err != nil {
+		return err
+	}
 	if err := report(PlaceNames(ctx, pool, demo, "demo/placenames.csv", opts)); err != nil {
 		return err
 	}

@@ -1,8 +1,10 @@
 package importers
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -10,7 +12,28 @@ import (
 	"github.com/paulmach/orb"
 
 	"fangyuan/coverage/network"
+	"fangyuan/importers/parse"
 )
+
+// OSMFS imports the network of an OSM file (PBF or XML) read from fsys (the
+// embedded demo's data/demo/network.osm), as OSM does.
+func OSMFS(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, path string, opts Options) (Summary, error) {
+	start := time.Now()
+	sum := Summary{What: "road network", Source: path}
+	b, err := fs.ReadFile(fsys, path)
+	if err != nil {
+		return sum, err
+	}
+	res, err := parse.ScanOSM(ctx, path, bytes.NewReader(b), parse.OSMOptions{})
+	if err != nil {
+		return sum, err
+	}
+	nw, err := network.FromOSM(res.Ways)
+	if err != nil {
+		return sum, fmt.Errorf("%s: %w", path, err)
+	}
+	return storeNetwork(ctx, pool, nw, path, sum, start, opts)
+}
 
 // OSM imports the roads and ferries of an .osm.pbf extract as the stored road
 // network (network_edge), replacing the one stored, in one transaction. With
@@ -23,9 +46,13 @@ func OSM(ctx context.Context, pool *pgxpool.Pool, path string, bound *orb.Bound,
 	if err != nil {
 		return sum, err
 	}
+	return storeNetwork(ctx, pool, nw, path, sum, start, opts)
+}
+
+func storeNetwork(ctx context.Context, pool *pgxpool.Pool, nw *network.Network, path string, sum Summary, start time.Time, opts Options) (Summary, error) {
 	sum.Read = len(nw.Edges)
 	phase(opts, "storing %d edges", len(nw.Edges))
-	err = inTx(ctx, pool, "network_edge", &sum, func(tx pgx.Tx) error {
+	err := inTx(ctx, pool, "network_edge", &sum, func(tx pgx.Tx) error {
 		n, err := network.Replace(ctx, tx, nw, path)
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -192,6 +193,10 @@ func TestCoverageRunsTravel(t *testing.T) {
 	planner := client{t: t, base: srv.URL, token: token(t, pool, "li.planner", auth.Planner)}
 	var e struct {
 		Error struct{ Field, Message string }
+	}
+	// The demo data bring a network (data/demo/network.osm): take it away first.
+	if _, err := pool.Exec(context.Background(), `DELETE FROM network_edge`); err != nil {
+		t.Fatal(err)
 	}
 	if code := planner.do("POST", "/api/coverage/runs", map[string]any{"kind": "eldercare_center", "reach": "travel"}, &e); code != 400 || !strings.Contains(e.Error.Message, "import osm") {
 		t.Fatalf("travel run without a network: %d %+v", code, e)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/tidwall/rtree"
@@ -24,10 +25,14 @@ type Graph struct {
 	// Edges usable in at least one direction: ends, costs, geometry.
 	EU, EV     []uint32
 	EFwd, EBwd []float32 // seconds; +Inf where not allowed
+	EFerry     []bool    // the edge is a ferry crossing
 	pts        []orb.Point
 	ptOff      []uint32  // edge e's points are pts[ptOff[e]:ptOff[e+1]]
 	cum        []float32 // cumulative length (m) at each point, from the edge's start
 	tree       rtree.RTreeG[uint32]
+
+	snapMu    sync.Mutex
+	snapCache *cellSnaps // the last frame's cell snaps (CellSnaps)
 }
 
 // Build prepares nw for profile p.
@@ -66,11 +71,13 @@ func Build(nw *Network, p Profile) (*Graph, error) {
 	g.EV = make([]uint32, len(ks))
 	g.EFwd = make([]float32, len(ks))
 	g.EBwd = make([]float32, len(ks))
+	g.EFerry = make([]bool, len(ks))
 	g.ptOff = make([]uint32, len(ks)+1)
 	for i, k := range ks {
 		u, v := idx(k.e.From), idx(k.e.To)
 		g.EU[i], g.EV[i] = u, v
 		g.EFwd[i], g.EBwd[i] = float32(k.fwd), float32(k.bwd)
+		g.EFerry[i] = k.e.Ferry
 		g.Pos[u] = k.e.Geom[0]
 		g.Pos[v] = k.e.Geom[len(k.e.Geom)-1]
 		if !math.IsInf(k.fwd, 1) {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/paulmach/orb"
+
 	"fangyuan/coverage"
 )
 
@@ -59,26 +61,12 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 		Unit:      "s",
 		Catchment: make([]float64, len(req.Sources)),
 	}
-	// Snap the cells (only those that can be reached at all: a walk of at
-	// most MaxAccessM; every cell is tried).
-	snaps := make([]Snap, n)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += workers {
-				if i%4096 == 0 && ctx.Err() != nil {
-					return
-				}
-				snaps[i] = g.Snap(f.Center(i%f.W, i/f.W))
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	grouped, err := g.cellSnaps(ctx, f, workers)
+	if err != nil {
 		return nil, err
 	}
+	snaps := grouped.snaps
+	var wg sync.WaitGroup
 	var seeds []Seed
 	srcSeeds := make([][]Seed, len(req.Sources))
 	srcSnap := make([]snapped, len(req.Sources))
@@ -107,21 +95,51 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 		}
 		return byEdge[lo:hi]
 	}
-	s := g.NewSearch()
-	s.Run(seeds, limit)
+	s := g.RunParallel(req.Sources, srcSeeds, limit, workers)
 	inf := float32(math.Inf(1))
-	for i := range n {
-		var on []snapped
-		if snaps[i].Edge >= 0 {
-			on = sameEdge(snaps[i].Edge)
-		}
-		c, l := s.reachCost(snaps[i], walk, on)
-		if l >= 0 && c <= limit {
-			out.Nearest[i], out.Cost[i] = l, float32(c)
-		} else {
-			out.Nearest[i], out.Cost[i] = -1, inf
-		}
+	// Cells take their cost from the search state (read only), edge by edge
+	// (cells grouped by the edge they snap to, cached with the snaps): only the
+	// cells of edges with a reached end are looked at; each cell is on one
+	// edge, so workers write disjoint cells.
+	hasSrc := make([]bool, len(g.EU))
+	for _, b := range byEdge {
+		hasSrc[b.snap.Edge] = true
 	}
+	ne := len(g.EU)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lo, hi := n*w/workers, n*(w+1)/workers
+			for i := lo; i < hi; i++ {
+				out.Nearest[i], out.Cost[i] = -1, inf
+			}
+		}()
+	}
+	wg.Wait()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for e := ne * w / workers; e < ne*(w+1)/workers; e++ {
+				cs := grouped.cells[grouped.off[e]:grouped.off[e+1]]
+				if len(cs) == 0 || (s.Dist[g.EU[e]] > limit && s.Dist[g.EV[e]] > limit && !hasSrc[e]) {
+					continue
+				}
+				var on []snapped
+				if hasSrc[e] {
+					on = sameEdge(int32(e))
+				}
+				for _, ci := range cs {
+					c, l := s.reachCost(snaps[ci], walk, on)
+					if l >= 0 && c <= limit {
+						out.Nearest[ci], out.Cost[ci] = l, float32(c)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	if req.Weight == nil {
 		return out, nil
 	}
@@ -193,4 +211,133 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 		return nil, err
 	}
 	return out, nil
+}
+
+// RunParallel is the multi-source search of seeds (srcSeeds[i]: those of source
+// i at sources[i]) split among workers: the sources are cut into groups by
+// longitude, each group searched on its own state in parallel, and the states
+// merged node by node, keeping the lower (cost, label). The nearest source of
+// all is the nearest of the nearest per group, so the result is the one
+// search's; the groups' searches overlap only within the limit of a group's
+// edge, so on a province the work hardly grows.
+func (g *Graph) RunParallel(sources []orb.Point, srcSeeds [][]Seed, limit float64, workers int) *Search {
+	k := min(workers, len(sources)/64) // small runs: one search
+	if k < 2 {
+		var seeds []Seed
+		for _, ss := range srcSeeds {
+			seeds = append(seeds, ss...)
+		}
+		s := g.NewSearch()
+		s.Run(seeds, limit)
+		return s
+	}
+	order := make([]int, len(sources))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(sources[a][0], sources[b][0]), cmp.Compare(sources[a][1], sources[b][1]), cmp.Compare(a, b))
+	})
+	states := make([]*Search, k)
+	var wg sync.WaitGroup
+	for w := range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var seeds []Seed
+			for _, i := range order[len(order)*w/k : len(order)*(w+1)/k] {
+				seeds = append(seeds, srcSeeds[i]...)
+			}
+			s := g.NewSearch()
+			s.Run(seeds, limit)
+			states[w] = s
+		}()
+	}
+	wg.Wait()
+	s0 := states[0]
+	for _, s := range states[1:] {
+		for _, u := range s.Touched {
+			d, l := s.Dist[u], s.Label[u]
+			d0 := s0.Dist[u]
+			if d < d0 || (d == d0 && l < s0.Label[u]) {
+				if math.IsInf(d0, 1) {
+					s0.Touched = append(s0.Touched, u)
+				}
+				s0.Dist[u], s0.Label[u] = d, l
+			}
+		}
+	}
+	return s0
+}
+
+// cellSnaps is the snap of every cell of a frame to a graph, and the cells
+// grouped by edge (CSR: the cells snapped to edge e are cells[off[e]:off[e+1]]).
+type cellSnaps struct {
+	frame coverage.Frame
+	snaps []Snap
+	off   []uint32
+	cells []uint32
+}
+
+// CellSnaps returns the snap of every cell centre of f to the network. It
+// depends only on the graph and the frame, so the graph keeps the last one:
+// runs of other kinds or facilities on the same network and grid reuse it.
+func (g *Graph) CellSnaps(ctx context.Context, f coverage.Frame, workers int) ([]Snap, error) {
+	c, err := g.cellSnaps(ctx, f, workers)
+	if err != nil {
+		return nil, err
+	}
+	return c.snaps, nil
+}
+
+func (g *Graph) cellSnaps(ctx context.Context, f coverage.Frame, workers int) (*cellSnaps, error) {
+	g.snapMu.Lock()
+	defer g.snapMu.Unlock()
+	if c := g.snapCache; c != nil && c.frame == f {
+		return c, nil
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	n := f.Len()
+	if n >= math.MaxUint32 {
+		return nil, fmt.Errorf("travel-time reach: %d cells is too many", n)
+	}
+	snaps := make([]Snap, n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				if i%4096 == 0 && ctx.Err() != nil {
+					return
+				}
+				snaps[i] = g.Snap(f.Center(i%f.W, i/f.W))
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c := &cellSnaps{frame: f, snaps: snaps, off: make([]uint32, len(g.EU)+1)}
+	for _, sn := range snaps {
+		if sn.Edge >= 0 {
+			c.off[sn.Edge+1]++
+		}
+	}
+	for e := range len(g.EU) {
+		c.off[e+1] += c.off[e]
+	}
+	c.cells = make([]uint32, c.off[len(g.EU)])
+	fill := slices.Clone(c.off[:len(g.EU)])
+	for i, sn := range snaps {
+		if sn.Edge >= 0 {
+			c.cells[fill[sn.Edge]] = uint32(i)
+			fill[sn.Edge]++
+		}
+	}
+	g.snapCache = c
+	return c, nil
 }

@@ -72,6 +72,12 @@ func WriteGeoJSONUnits(w io.Writer, res *coverage.Result, townships []coverage.U
 		for j, v := range capacityValues(u) {
 			p[capCols[j]] = v
 		}
+		if res.Compare != "" && u.Compare != nil {
+			// The second measure beside the run's (travel runs: straight_covered_population,
+			// straight_only_population = counted by the radius, not reached in time).
+			p[res.Compare+"_covered_population"] = persons(u.Compare.Covered)
+			p[res.Compare+"_only_population"] = persons(u.Compare.OnlyCompare)
+		}
 		fc.Append(f)
 	}
 	type outside struct {

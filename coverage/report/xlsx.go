@@ -65,6 +65,11 @@ func WriteXLSX(w io.Writer, res *coverage.Result) error {
 		if withCapacity {
 			header = append(header, capHeader()...)
 		}
+		compare := res.Compare != "" && name == SheetTownships
+		if compare {
+			// Both measures side by side: the run's (e.g. travel time) is covered/share above.
+			header = append(header, res.Compare+" 覆盖人口 covered", res.Compare+" 覆盖率 share", "仅"+res.Compare+"覆盖 "+res.Compare+" only (not reached by the run's measure)")
+		}
 		rows := make([][]any, len(units))
 		for i, u := range units {
 			var rank any
@@ -84,6 +89,17 @@ func WriteXLSX(w io.Writer, res *coverage.Result) error {
 				for _, c := range u.Capacity {
 					row = append(row, cnt(st, c.Have), cnt(st, math.Ceil(c.Need-1e-9)))
 				}
+			}
+			if compare {
+				var c coverage.UnitCompare
+				if u.Compare != nil {
+					c = *u.Compare
+				}
+				sh := 1.0
+				if u.Population > 0 {
+					sh = c.Covered / u.Population
+				}
+				row = append(row, cnt(st, c.Covered), pct(st, sh), cnt(st, c.OnlyCompare))
 			}
 			rows[i] = row
 		}
@@ -153,6 +169,11 @@ func WriteXLSX(w io.Writer, res *coverage.Result) error {
 		{"覆盖人口 covered", cnt(st, res.Covered)},
 		{"栅格总人口 grid total", cnt(st, res.GridTotal)},
 		{"设施 facilities", fmt.Sprintf("%d operating, %d planned, %d closed; %d outside every township", res.Operating, res.Planned, res.Closed, len(res.Outside))},
+	}
+	if res.Compare != "" {
+		notes = append(notes, []any{"对比口径 second measure", res.Compare + ": " + res.CompareReach},
+			[]any{res.Compare + " 覆盖人口 covered", cnt(st, res.CoveredCompare)},
+			[]any{"仅" + res.Compare + "覆盖 " + res.Compare + " only", cnt(st, res.OnlyCompare)})
 	}
 	if res.Standard.Presence.VillagesServed {
 		notes = append(notes, []any{"村覆盖规则 village rule", "every village's centre reached"})

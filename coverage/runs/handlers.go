@@ -40,6 +40,14 @@ func (s *Service) Routes() []api.Route {
 			Params: []api.Param{id}, Handler: s.handleGaps},
 		{Method: http.MethodGet, Path: "/api/coverage/runs/{id:[0-9]+}/townships.geojson", Tag: "coverage", Summary: "Per-township results with polygons",
 			Params: []api.Param{id}, Produces: []string{"application/geo+json"}, Handler: s.handleGeoJSON},
+		{Method: http.MethodGet, Path: "/api/coverage/runs/{id:[0-9]+}/minutes.tif", Tag: "coverage", Summary: "Per-cell travel time of a travel-time run (GeoTIFF, float32 minutes, -1 where not reached)",
+			Params: []api.Param{id}, Produces: []string{"image/tiff"}, Handler: s.handleMinutesTIFF},
+		{Method: http.MethodGet, Path: "/api/coverage/runs/{id:[0-9]+}/minutes.png", Tag: "coverage", Summary: "Per-cell travel time as a coloured PNG over the grid (the map's high-zoom layer; extent in X-Fangyuan-Bounds)",
+			Params: []api.Param{id}, Produces: []string{"image/png"}, Handler: s.handleMinutesPNG},
+		{Method: http.MethodGet, Path: "/api/facilities/{id}/isochrone", Tag: "coverage", Summary: "A facility's isochrone (等时圈): what it reaches over the road network in minutes, as a GeoJSON polygon",
+			Description: IsochroneMethod + ". minutes defaults to the kind's travel minutes.",
+			Params:      []api.Param{{Name: "id", In: "path", Type: "integer"}, {Name: "minutes", In: "query", Type: "number", Description: "(0, 240]; default the kind's travel minutes", Example: "15"}},
+			Produces:    []string{"application/geo+json"}, Handler: s.handleIsochrone},
 		{Method: http.MethodGet, Path: "/api/coverage/runs/{id:[0-9]+}.csv", Tag: "coverage", Summary: "Township table as CSV (UTF-8 with BOM, opens in Excel)",
 			Params: []api.Param{id}, Produces: []string{"text/csv"}, Handler: s.download("csv", "text/csv; charset=utf-8")},
 		{Method: http.MethodGet, Path: "/api/coverage/runs/{id:[0-9]+}.xlsx", Tag: "coverage", Summary: "Report as XLSX (townships, ranked gaps, facilities)",
@@ -225,17 +233,27 @@ func (s *Service) handleGeoJSON(w http.ResponseWriter, r *http.Request) error {
 	feats := []feature{}
 	for rows.Next() {
 		var (
-			u    UnitRow
-			geom []byte
+			u                   UnitRow
+			geom                []byte
+			cmpCovered, cmpOnly *float64
 		)
-		if err := rows.Scan(&u.Code, &u.Name, &u.Population, &u.Covered, &u.Uncovered, &u.Share, &u.Facilities, &u.Flags, &u.Rank, &u.Detail, &geom); err != nil {
+		if err := rows.Scan(&u.Code, &u.Name, &u.Population, &u.Covered, &u.Uncovered, &u.Share, &u.Facilities, &u.Flags, &u.Rank, &u.Detail,
+			&cmpCovered, &cmpOnly, &geom); err != nil {
 			return err
 		}
-		feats = append(feats, feature{Type: "Feature", Geometry: geom, Properties: map[string]any{
+		props := map[string]any{
 			"code": u.Code, "name": u.Name, "population": u.Population, "covered": u.Covered, "uncovered": u.Uncovered,
 			"share": u.Share, "facilities": u.Facilities, "flags": u.Flags, "rank": u.Rank, "detail": u.Detail,
-			"kind": run.Kind, "layer": run.Layer, "run": run.ID,
-		}})
+			"kind": run.Kind, "layer": run.Layer, "run": run.ID, "reach": run.Reach,
+		}
+		// Travel-time runs: both measures side by side, flat (GIS tools read flat properties).
+		if u.setMeasures(cmpCovered, cmpOnly); u.Measures != nil {
+			m := u.Measures
+			props["straight_covered"], props["straight_share"] = m.StraightCovered, m.StraightShare
+			props["travel_covered"], props["travel_share"] = m.TravelCovered, m.TravelShare
+			props["straight_only"] = m.StraightOnly
+		}
+		feats = append(feats, feature{Type: "Feature", Geometry: geom, Properties: props})
 	}
 	if err := rows.Err(); err != nil {
 		return err

@@ -69,6 +69,29 @@ type Summary struct {
 	Outside         int      `json:"outside"`
 	Reach           string   `json:"reach"`
 	Notes           []string `json:"notes,omitempty"`
+	// Measures: both measures side by side (travel-time runs; nil for straight-line runs).
+	Measures *Measures `json:"measures,omitempty"`
+}
+
+// Measures are a travel-time run's two measures side by side: the population
+// the straight-line radius covers and the one reached over roads in time, and
+// the difference (people the radius counts as served that no road reaches in
+// time, 直线覆盖但路网不可达).
+type Measures struct {
+	StraightCovered float64 `json:"straight_covered"`
+	StraightShare   float64 `json:"straight_share"`
+	TravelCovered   float64 `json:"travel_covered"`
+	TravelShare     float64 `json:"travel_share"`
+	StraightOnly    float64 `json:"straight_only"`
+}
+
+// measures builds the side-by-side figures of a unit of population pop.
+func measures(pop, travel, straight, straightOnly float64) *Measures {
+	m := &Measures{StraightCovered: straight, TravelCovered: travel, StraightOnly: straightOnly, StraightShare: 1, TravelShare: 1}
+	if pop > 0 {
+		m.StraightShare, m.TravelShare = straight/pop, travel/pop
+	}
+	return m
 }
 
 // Run is a coverage run as stored.
@@ -107,6 +130,13 @@ type Service struct {
 	mu      sync.Mutex
 	grid    *cachedGrid
 	region  map[string]*coverage.Region // by grid and boundaries fingerprint; one entry kept
+	graphs  map[string]*cachedGraph     // by travel mode: the last graph built
+}
+
+type cachedGraph struct {
+	key   string // mode, network version, loaded extent
+	graph *network.Graph
+	edges int
 }
 
 type cachedGrid struct {
@@ -122,7 +152,7 @@ func NewService(base context.Context, pool *pgxpool.Pool, standards *coverage.St
 		return nil, err
 	}
 	s := &Service{pool: pool, grids: popgrid.NewStore(pool), standards: standards, log: log,
-		base: base, slot: make(chan struct{}, 1), region: map[string]*coverage.Region{}}
+		base: base, slot: make(chan struct{}, 1), region: map[string]*coverage.Region{}, graphs: map[string]*cachedGraph{}}
 	s.limit.Store(DefaultQueueLimit)
 	return s, nil
 }
@@ -402,6 +432,39 @@ func (s *Service) reach(ctx context.Context, p Params, std coverage.Standard, gr
 	if err != nil {
 		return nil, 0, err
 	}
+	dist := travelDistance(tp, std.Travel.Minutes)
+	b := catchmentBound(grid, 2*dist) // the roads may leave and come back
+	var version string
+	if err := s.pool.QueryRow(ctx, sqlNetworkVersion).Scan(&version); err != nil {
+		return nil, 0, err
+	}
+	// The graph (and the cells' snaps it caches) is kept per travel mode while the
+	// stored network and the loaded extent stay the same.
+	key := fmt.Sprintf("%s|%s|%v", std.Travel.Mode, version, b)
+	s.mu.Lock()
+	g := s.graphs[std.Travel.Mode]
+	s.mu.Unlock()
+	if g == nil || g.key != key {
+		nw, err := network.Load(ctx, s.pool, &b)
+		if err != nil {
+			return nil, 0, err
+		}
+		tr, err := network.ForKind(nw, s.standards, std)
+		if err != nil {
+			return nil, 0, err
+		}
+		g = &cachedGraph{key: key, graph: tr.Graph, edges: len(nw.Edges)}
+		s.mu.Lock()
+		s.graphs[std.Travel.Mode] = g
+		s.mu.Unlock()
+	}
+	fmt.Fprintf(fp, "network %d edges %s|", g.edges, version)
+	return network.Travel{Graph: g.graph, Minutes: std.Travel.Minutes}, dist, nil
+}
+
+// travelDistance is how far (metres) a profile can go in minutes at its
+// fastest speed, plus the access walk (at most coverage.MaxRadius).
+func travelDistance(tp coverage.TravelProfile, minutes float64) float64 {
 	v := tp.WalkKmh
 	for _, x := range tp.SpeedsKmh {
 		v = max(v, x)
@@ -410,18 +473,7 @@ func (s *Service) reach(ctx context.Context, p Params, std coverage.Standard, gr
 		v = max(v, 130)
 	}
 	v = max(v, tp.FerryKmh)
-	dist := min(std.Travel.Minutes*60*v/3.6+tp.MaxAccessM, coverage.MaxRadius)
-	b := catchmentBound(grid, 2*dist) // the roads may leave and come back
-	nw, err := network.Load(ctx, s.pool, &b)
-	if err != nil {
-		return nil, 0, err
-	}
-	fmt.Fprintf(fp, "network %d edges|", len(nw.Edges))
-	tr, err := network.ForKind(nw, s.standards, std)
-	if err != nil {
-		return nil, 0, err
-	}
-	return tr, dist, nil
+	return min(minutes*60*v/3.6+tp.MaxAccessM, coverage.MaxRadius)
 }
 
 // catchmentBound is the grid's extent grown by the radius, where facilities can matter.
@@ -561,12 +613,16 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, id int64, res *coverage.
 			if flags == nil {
 				flags = []string{}
 			}
+			var cmpCovered, cmpOnly any
+			if u.Compare != nil {
+				cmpCovered, cmpOnly = max(u.Compare.Covered, 0), max(u.Compare.OnlyCompare, 0)
+			}
 			units = append(units, []any{id, levelNumber[u.Level], code, u.Name, u.Parent, u.Population, u.Covered, u.Uncovered, u.Share,
-				u.Facilities, u.NotOperating, flags, rank, detail})
+				u.Facilities, u.NotOperating, flags, rank, detail, cmpCovered, cmpOnly})
 		}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"coverage_run_unit"},
-		[]string{"run_id", "level", "code", "name", "parent_code", "population", "covered", "uncovered", "share", "facilities", "not_operating", "flags", "rank", "detail"},
+		[]string{"run_id", "level", "code", "name", "parent_code", "population", "covered", "uncovered", "share", "facilities", "not_operating", "flags", "rank", "detail", "compare_covered", "compare_only"},
 		pgx.CopyFromRows(units)); err != nil {
 		return fmt.Errorf("store unit results: %w", err)
 	}
@@ -595,6 +651,9 @@ func summarize(res *coverage.Result) Summary {
 	sum.Share = 1
 	if res.Population > 0 {
 		sum.Share = res.Covered / res.Population
+	}
+	if res.Compare == "straight" {
+		sum.Measures = measures(res.Population, res.Covered, res.CoveredCompare, res.OnlyCompare)
 	}
 	for _, t := range res.Townships {
 		if len(t.Flags) > 0 {
@@ -717,6 +776,15 @@ type UnitRow struct {
 	Flags        []string `json:"flags"`
 	Rank         *int     `json:"rank"`
 	Detail       string   `json:"detail,omitempty"`
+	// Measures (townships of travel-time runs): straight line and travel time side by side.
+	Measures *Measures `json:"measures,omitempty"`
+}
+
+// setMeasures fills u.Measures from the stored second measure (nil: none).
+func (u *UnitRow) setMeasures(cmpCovered, cmpOnly *float64) {
+	if cmpCovered != nil && cmpOnly != nil {
+		u.Measures = measures(u.Population, u.Covered, *cmpCovered, *cmpOnly)
+	}
 }
 
 // Units returns the results of one level (3 county, 4 township, 5 village); ranked puts
@@ -730,10 +798,12 @@ func (s *Service) Units(ctx context.Context, id int64, level int16, ranked bool)
 	out := []UnitRow{}
 	for rows.Next() {
 		var u UnitRow
+		var cmpCovered, cmpOnly *float64
 		if err := rows.Scan(&u.Code, &u.Name, &u.Parent, &u.Population, &u.Covered, &u.Uncovered, &u.Share, &u.Facilities,
-			&u.NotOperating, &u.Flags, &u.Rank, &u.Detail); err != nil {
+			&u.NotOperating, &u.Flags, &u.Rank, &u.Detail, &cmpCovered, &cmpOnly); err != nil {
 			return nil, err
 		}
+		u.setMeasures(cmpCovered, cmpOnly)
 		out = append(out, u)
 	}
 	return out, rows.Err()
@@ -742,41 +812,7 @@ func (s *Service) Units(ctx context.Context, id int64, level int16, ranked bool)
 // Cells returns, for a finished run, its population grid (cached) and whether each cell
 // is reached by the run's operating facilities, computed again with the run's reach.
 func (s *Service) Cells(ctx context.Context, id int64) (*geo.Grid, []bool, error) {
-	r, err := s.Get(ctx, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	if r.Status != "done" || r.GridID == nil {
-		return nil, nil, fmt.Errorf("%w (status %s)", ErrNotDone, r.Status)
-	}
-	g, _, err := s.loadGrid(ctx, *r.GridID)
-	if err != nil {
-		return nil, nil, err
-	}
-	rows, err := s.pool.Query(ctx, sqlRunFacilityPoints, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	pts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (orb.Point, error) {
-		var p orb.Point
-		err := row.Scan(&p[0], &p[1])
-		return p, err
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	frame := coverage.Frame{West: g.West, North: g.North, DX: g.DX, DY: g.DY, W: g.Width, H: g.Height}
-	var reach coverage.Reach = coverage.Straight{Radius: r.RadiusM}
-	if r.Reach == "travel" {
-		std, err := s.standards.Kind(r.Kind)
-		if err != nil {
-			return nil, nil, err
-		}
-		if reach, _, err = s.reach(ctx, Params{Kind: r.Kind, Reach: r.Reach}, std, g, io.Discard); err != nil {
-			return nil, nil, err
-		}
-	}
-	reached, err := reach.Reach(ctx, coverage.ReachRequest{Frame: frame, Sources: pts})
+	g, _, reached, err := s.cellsReach(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -787,9 +823,89 @@ func (s *Service) Cells(ctx context.Context, id int64) (*geo.Grid, []bool, error
 	return g, covered, nil
 }
 
+// ErrNotTravel is returned for per-cell minutes of a straight-line run.
+var ErrNotTravel = errors.New("the run measures the straight line, not travel time (start one with \"reach\": \"travel\")")
+
+// Minutes returns the per-cell travel time (minutes, float32; network.MinutesNoData
+// where no facility reaches) of a finished travel-time run over its whole grid.
+func (s *Service) Minutes(ctx context.Context, id int64) (*geo.Grid, error) {
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status == "done" && r.Reach != "travel" {
+		return nil, ErrNotTravel
+	}
+	_, frame, reached, err := s.cellsReach(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return network.MinutesGrid(frame, reached)
+}
+
+// cellsReach computes the reach of run id's operating facilities over its whole grid again.
+func (s *Service) cellsReach(ctx context.Context, id int64) (*geo.Grid, coverage.Frame, *coverage.Reached, error) {
+	var frame coverage.Frame
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, frame, nil, err
+	}
+	if r.Status != "done" || r.GridID == nil {
+		return nil, frame, nil, fmt.Errorf("%w (status %s)", ErrNotDone, r.Status)
+	}
+	g, _, err := s.loadGrid(ctx, *r.GridID)
+	if err != nil {
+		return nil, frame, nil, err
+	}
+	rows, err := s.pool.Query(ctx, sqlRunFacilityPoints, id)
+	if err != nil {
+		return nil, frame, nil, err
+	}
+	pts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (orb.Point, error) {
+		var p orb.Point
+		err := row.Scan(&p[0], &p[1])
+		return p, err
+	})
+	if err != nil {
+		return nil, frame, nil, err
+	}
+	frame = coverage.Frame{West: g.West, North: g.North, DX: g.DX, DY: g.DY, W: g.Width, H: g.Height}
+	var reach coverage.Reach = coverage.Straight{Radius: r.RadiusM}
+	if r.Reach == "travel" {
+		std, err := s.standards.Kind(r.Kind)
+		if err != nil {
+			return nil, frame, nil, err
+		}
+		if reach, _, err = s.reach(ctx, Params{Kind: r.Kind, Reach: r.Reach}, std, g, io.Discard); err != nil {
+			return nil, frame, nil, err
+		}
+	}
+	reached, err := reach.Reach(ctx, coverage.ReachRequest{Frame: frame, Sources: pts})
+	if err != nil {
+		return nil, frame, nil, err
+	}
+	return g, frame, reached, nil
+}
+
 // RunAllKinds runs every kind of the standards with the defaults and waits for them (the
-// demo's first start).
+// demo's first start). When a road network is stored, every kind with a travel time
+// is first run with reach travel (both measures side by side), so that each kind's
+// newest run is still the straight-line one.
 func (s *Service) RunAllKinds(ctx context.Context) error {
+	var n int64
+	if err := s.pool.QueryRow(ctx, sqlCountNetwork).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		for _, kind := range s.standards.IDs() {
+			if std, err := s.standards.Kind(kind); err != nil || std.Travel == nil {
+				continue
+			}
+			if _, err := s.RunSync(ctx, Params{Kind: kind, Reach: "travel"}); err != nil {
+				return fmt.Errorf("%s (travel): %w", kind, err)
+			}
+		}
+	}
 	for _, kind := range s.standards.IDs() {
 		if _, err := s.RunSync(ctx, Params{Kind: kind}); err != nil {
 			return fmt.Errorf("%s: %w", kind, err)

@@ -12,6 +12,19 @@ VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`
 
 	sqlCountNetwork = `SELECT count(*) FROM network_edge`
 
+	// The stored network's version: a new import replaces every row (new ids).
+	sqlNetworkVersion = `SELECT count(*) || '/' || coalesce(max(id), 0) || '/' || coalesce(min(id), 0) FROM network_edge`
+
+	sqlIsochroneFacility = `SELECT kind, name, status, ST_X(geom), ST_Y(geom) FROM facility WHERE id = $1`
+
+	// The isochrone polygon: the union of the reached road samples buffered on the
+	// ellipsoid by their remaining walk (metres); GeoJSON with 7 decimals (≈ 1 cm).
+	sqlIsochroneUnion = `
+SELECT ST_AsGeoJSON(coalesce(ST_Union(ST_Buffer(ST_SetSRID(ST_MakePoint(x, y), 4326)::geography, r, 8)::geometry),
+  'GEOMETRYCOLLECTION EMPTY'::geometry), 7)::json
+FROM unnest($1::float8[], $2::float8[], $3::float8[]) AS p(x, y, r)
+WHERE r > 0`
+
 	sqlGetRun = `SELECT ` + runColumns + ` FROM coverage_run r WHERE r.id = $1`
 
 	sqlListRuns = `
@@ -38,13 +51,14 @@ WHERE status IN ('queued', 'running')`
 	sqlRunResult = `SELECT status, result FROM coverage_run WHERE id = $1`
 
 	sqlRunUnits = `
-SELECT code, name, parent_code, population, covered, uncovered, share, facilities, not_operating, flags, rank, detail
+SELECT code, name, parent_code, population, covered, uncovered, share, facilities, not_operating, flags, rank, detail,
+  compare_covered, compare_only
 FROM coverage_run_unit WHERE run_id = $1 AND level = $2
 ORDER BY CASE WHEN $3 THEN coalesce(rank, 2147483647) ELSE 0 END, code`
 
 	sqlRunUnitsGeoJSON = `
 SELECT u.code, u.name, u.population, u.covered, u.uncovered, u.share, u.facilities, u.flags, u.rank, u.detail,
-  ST_AsGeoJSON(a.geom, 6)::json
+  u.compare_covered, u.compare_only, ST_AsGeoJSON(a.geom, 6)::json
 FROM coverage_run_unit u
 JOIN coverage_run r ON r.id = u.run_id
 JOIN admin_unit a ON a.code = u.code AND a.valid_from <= r.as_of AND (a.valid_to IS NULL OR a.valid_to > r.as_of)

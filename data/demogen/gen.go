@@ -24,6 +24,7 @@ type demo struct {
 	fac    []facility
 	places []placeName
 	houses []demoHouse
+	net    *demoNetwork
 	pop    *popGrid
 	zj     map[string][]byte
 	stats  stats
@@ -44,6 +45,7 @@ func build(divDir string) (*demo, error) {
 	d.fac = c.buildFacilities(stream(7), d.roads)
 	d.places = c.buildPlaceNames(stream(8), d.roads)
 	d.houses = d.buildHouseNumbers()
+	d.net = d.buildNetwork()
 	d.stats = d.computeStats()
 	return d, nil
 }
@@ -64,6 +66,7 @@ func (d *demo) files() ([]outFile, error) {
 		outFile{"boundaries/villages.geojson", d.villagesGeoJSON()},
 		outFile{"boundaries/villages-with-problems.geojson", d.villagesProblemsGeoJSON()},
 		outFile{"roads.geojson", d.roadsGeoJSON()},
+		outFile{"network.osm", d.net.networkOSM()},
 	)
 	out = append(out, outFile{"housenumbers.csv", d.houseNumbersCSV()})
 	fc := facilityCSVs(d.fac)

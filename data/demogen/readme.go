@@ -48,6 +48,7 @@ func (d *demo) readme(files []outFile) []byte {
 		"placenames.csv":                            {"地名", placeNamesReadme(d.places)},
 		"roads.geojson":                             {"道路", fmt.Sprintf("%d LineString roads with house-numbering rules", len(d.roads))},
 		"population.tif":                            {"人口栅格", "3″ population grid, bands total / age60plus / age0_17"},
+		"network.osm":                               {"路网", fmt.Sprintf("road network for travel-time coverage (OSM XML): %d ways, %d nodes, one ferry", len(d.net.ways), len(d.net.nodes))},
 		"housenumbers.csv":                          {"门牌", fmt.Sprintf("%d house numbers along the roads (see *House numbers* below)", len(d.houses))},
 		"README.md":                                 {"说明", "this file"},
 	}
@@ -104,6 +105,14 @@ func (d *demo) readme(files []outFile) []byte {
 	p("vertex), `odd_side` (left|right walking away from the origin), `one_sided`. Town streets lie inside\n")
 	p("their township; the %d inter-township roads (…大道/…公路) start at a township seat and never cross the\n", len(connections))
 	p("sea. Facility addresses on a street use these rules (one number pair per 15 m).\n\n")
+	p("`network.osm` (路网, OSM XML, `fangyuan import osm data/demo/network.osm`; loaded on first start): the roads\n")
+	p("above, village roads from every village centre to its township seat (`unclassified`; in the western\n")
+	p("mountains only every second village has one, a winding `track` along the valleys), a pier road\n")
+	p("(码头路) on the mainland and on 大鳌岛, and the ferry 鳌屿轮渡 between the piers (`route=ferry`,\n")
+	p("`duration=00:%02d`, plus the standards' average wait). 北星岛 keeps its one street and has no ferry;\n", FerryMinutes)
+	p("南礁岛 and 小礁岛 have no roads. A straight-line radius from the mainland covers island cells that no\n")
+	p("road reaches: compare the travel-time runs (`reach: travel`) with the straight-line ones. Every crossing\n")
+	p("of two ways is a shared node; every way carries `synthetic=yes`.\n\n")
 
 	p("## Population grid · 人口栅格 (`population.tif`)\n\n")
 	p("GeoTIFF, EPSG:4326, north up, 3 arc-seconds (1/1200° ≈ 100 m), %d × %d cells, west %.6f, north %.6f\n",

@@ -192,10 +192,14 @@ const minTerrain = 0.1 // lower bound of terrain(), keeps the A* heuristic admis
 // landPath finds a shortest path over mainland quads (8-neighbour moves, a
 // diagonal only when both quads beside it are land) and simplifies it while
 // every segment stays inside the county.
-func (c *county) landPath(from, to int) []pt {
+func (c *county) landPath(from, to int) []pt { return c.landPathOn(mainland, from, to, 0.15) }
+
+// landPathOn is landPath over the quads of land mass label (mainland or an
+// island), simplified to tolKm (a small tolerance keeps the windings).
+func (c *county) landPathOn(label, from, to int, tolKm float64) []pt {
 	l := c.lat
 	land := func(i, j int) bool {
-		return i >= 0 && j >= 0 && i < l.nx && j < l.ny && c.land[l.qi(i, j)] == mainland
+		return i >= 0 && j >= 0 && i < l.nx && j < l.ny && c.land[l.qi(i, j)] == label
 	}
 	dist := make([]float64, l.nq())
 	prev := make([]int, l.nq())
@@ -247,7 +251,7 @@ func (c *county) landPath(from, to int) []pt {
 		path[i] = roundMicro(path[i])
 	}
 	keep := []int{0}
-	c.simplify(path, 0, len(path)-1, 0.15, &keep)
+	c.simplify(path, 0, len(path)-1, tolKm, &keep)
 	out := make([]pt, len(keep))
 	for i, k := range keep {
 		out[i] = path[k]

@@ -13,7 +13,52 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/osm"
 	"github.com/paulmach/osm/osmpbf"
+	"github.com/paulmach/osm/osmxml"
 )
+
+// osmScanner is what the PBF and XML scanners of paulmach/osm share.
+type osmScanner interface {
+	Scan() bool
+	Object() osm.Object
+	Err() error
+	Close() error
+}
+
+// isXML tells an OSM XML file (.osm, starting with '<') from a PBF one.
+func isXML(r io.ReadSeeker) (bool, error) {
+	var b [1]byte
+	for {
+		n, err := r.Read(b[:])
+		if n == 1 && (b[0] == ' ' || b[0] == '\n' || b[0] == '\r' || b[0] == '\t' || b[0] == 0xEF || b[0] == 0xBB || b[0] == 0xBF) {
+			continue // whitespace, UTF-8 byte order mark
+		}
+		if _, serr := r.Seek(0, io.SeekStart); serr != nil {
+			return false, serr
+		}
+		if n == 1 {
+			return b[0] == '<', nil
+		}
+		if err == io.EOF {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+}
+
+func newOSMScanner(ctx context.Context, r io.ReadSeeker, xml bool, skipNodesWays bool) osmScanner {
+	if xml {
+		return osmxml.New(ctx, r)
+	}
+	sc := osmpbf.New(ctx, r, min(runtime.GOMAXPROCS(0), 4))
+	if skipNodesWays {
+		sc.SkipNodes, sc.SkipWays = true, true
+	} else {
+		sc.SkipRelations = true
+	}
+	return sc
+}
 
 // OSMWay is one routable way of an OpenStreetMap extract: a road (highway=*)
 // or a ferry route (route=ferry).
@@ -52,8 +97,9 @@ type OSMResult struct {
 	Skipped int
 }
 
-// ReadOSM reads the routable ways of an .osm.pbf file. Nodes come before ways
-// in a PBF file; only the positions of nodes are kept.
+// ReadOSM reads the routable ways of an .osm.pbf file (or an OSM XML .osm file,
+// told by its first byte). Nodes come before ways in both; only the positions
+// of nodes are kept.
 func ReadOSM(ctx context.Context, path string, opt OSMOptions) (*OSMResult, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -69,8 +115,12 @@ func ReadOSM(ctx context.Context, path string, opt OSMOptions) (*OSMResult, erro
 // its nodes and ways.
 func ScanOSM(ctx context.Context, name string, r io.ReadSeeker, opt OSMOptions) (*OSMResult, error) {
 	inherit := map[int64]osm.Tags{}
-	rs := osmpbf.New(ctx, r, min(runtime.GOMAXPROCS(0), 4))
-	rs.SkipNodes, rs.SkipWays = true, true
+	xml, err := isXML(r)
+	if err != nil {
+		return nil, &Error{File: name, Reason: "reading the file: " + err.Error()}
+	}
+	format := map[bool]string{true: "OSM XML", false: "PBF"}[xml]
+	rs := newOSMScanner(ctx, r, xml, true)
 	for rs.Scan() {
 		rel, ok := rs.Object().(*osm.Relation)
 		if !ok || rel.Tags.Find("type") != "multipolygon" || rel.Tags.Find("highway") == "" {
@@ -82,17 +132,16 @@ func ScanOSM(ctx context.Context, name string, r io.ReadSeeker, opt OSMOptions) 
 			}
 		}
 	}
-	err := rs.Err()
+	err = rs.Err()
 	rs.Close()
 	if err != nil {
-		return nil, &Error{File: name, Reason: "reading the PBF file: " + err.Error()}
+		return nil, &Error{File: name, Reason: "reading the " + format + " file: " + err.Error()}
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	sc := osmpbf.New(ctx, r, min(runtime.GOMAXPROCS(0), 4))
+	sc := newOSMScanner(ctx, r, xml, false)
 	defer sc.Close()
-	sc.SkipRelations = true
 	pos := map[int64]orb.Point{}
 	res := &OSMResult{File: name}
 	for sc.Scan() {
@@ -143,7 +192,7 @@ func ScanOSM(ctx context.Context, name string, r io.ReadSeeker, opt OSMOptions) 
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &Error{File: name, Reason: "reading the PBF file: " + err.Error()}
+		return nil, &Error{File: name, Reason: "reading the " + format + " file: " + err.Error()}
 	}
 	return res, nil
 }

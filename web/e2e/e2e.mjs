@@ -166,6 +166,63 @@ try {
     await waitIdle();
   }
 
+  // 9. The measure toggle (覆盖口径): travel time shows the kind's newest travel-time run;
+  // the choropleth and the gap table follow it; zoomed in, cells are coloured by minutes.
+  {
+    const all = (await get(`/api/coverage/runs?kind=${chosen.kind}`)).runs;
+    const straightRun = all.find((r) => r.status === 'done' && r.reach === 'straight');
+    const travelRun = all.find((r) => r.status === 'done' && r.reach === 'travel');
+    check(!!straightRun && !!travelRun, `${chosen.kind}: finished straight-line and travel-time runs (#${straightRun && straightRun.id}, #${travelRun && travelRun.id})`);
+    const tj = await get('/tiles/township.json');
+    const fitCounty = () => page.evaluate((b) => window.fangyuan.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 30, duration: 0 }), tj.bounds);
+    const shares = () => page.evaluate(() => {
+      const out = {};
+      for (const f of window.fangyuan.map.queryRenderedFeatures({ layers: ['coverage-fill'] })) out[f.properties.code] = f.properties.share;
+      return out;
+    });
+    const apiShares = async (id) => Object.fromEntries((await get(`/api/coverage/runs/${id}/townships`)).items.map((u) => [u.code, u.share]));
+    const [sAPI, tAPI] = [await apiShares(straightRun.id), await apiShares(travelRun.id)];
+    const differ = Object.keys(tAPI).filter((c) => Math.abs(tAPI[c] - sAPI[c]) > 0.01);
+    check(differ.length > 0, `the two measures differ in ${differ.length} townships (API)`);
+    await page.selectOption('#kind', chosen.kind);
+    await waitReady(straightRun.id);
+    await fitCounty();
+    await waitIdle();
+    const before = await shares();
+    await page.selectOption('#measure', 'travel');
+    await waitReady(travelRun.id);
+    await fitCounty();
+    await waitIdle();
+    const after = await shares();
+    const matches = (got, want) => Object.keys(want).every((c) => got[c] === undefined || Math.abs(got[c] - want[c]) < 1e-3);
+    check(Object.keys(after).length > 0 && matches(after, tAPI) && matches(before, sAPI),
+      `choropleth shows each run's shares (${Object.keys(before).length} / ${Object.keys(after).length} townships rendered)`);
+    check(differ.some((c) => before[c] !== undefined && after[c] !== undefined && Math.abs(before[c] - after[c]) > 0.01),
+      `choropleth changes with the measure (${differ.filter((c) => after[c] !== undefined).map((c) => `${c}: ${(100 * before[c]).toFixed(0)}% → ${(100 * after[c]).toFixed(0)}%`).slice(0, 3).join(', ')})`);
+    const tGaps = (await get(`/api/coverage/runs/${travelRun.id}/gaps`)).items.map((g) => g.code);
+    const listedT = await page.$$eval('#gap-table tbody tr[data-code]', (trs) => trs.map((tr) => tr.dataset.code));
+    check(JSON.stringify(listedT) === JSON.stringify(tGaps), `gap table follows the travel-time run (${tGaps.length} gaps)`);
+    check((await page.textContent('#summary')).includes('直线覆盖但路网不可达'), 'summary gives both measures and the difference');
+    check(await page.isVisible('#minutes-legend'), 'minutes legend shown for travel time');
+    // The minutes layer: the run's minutes.png over the grid's extent, drawn from zoom 11 on.
+    const png = await fetch(`${base}/api/coverage/runs/${travelRun.id}/minutes.png`);
+    const bounds = (png.headers.get('X-Fangyuan-Bounds') || '').split(',').map(Number);
+    const layer = await page.evaluate(() => {
+      const m = window.fangyuan.map;
+      const l = m.getLayer('minutes-cells');
+      const src = m.getSource('minutes');
+      return l && src ? { minzoom: l.minzoom, type: l.type, coords: src.coordinates } : null;
+    });
+    check(png.ok && bounds.length === 4 && !!layer && layer.type === 'raster' && layer.minzoom === 11 &&
+      Math.abs(layer.coords[0][0] - bounds[0]) < 1e-9 && Math.abs(layer.coords[0][1] - bounds[3]) < 1e-9 &&
+      Math.abs(layer.coords[2][0] - bounds[2]) < 1e-9 && Math.abs(layer.coords[2][1] - bounds[1]) < 1e-9,
+    `minutes layer: raster from zoom 11 over the grid (${bounds.map((v) => v.toFixed(4)).join(', ')})`);
+    // And back.
+    await page.selectOption('#measure', 'straight');
+    await waitReady(straightRun.id);
+    check(await page.isHidden('#minutes-legend'), 'straight line: no minutes legend');
+  }
+
   check(external.length === 0, `no request leaves the server (${external.slice(0, 3).join(', ')})`);
   check(consoleErrors.length === 0, `no console errors (${consoleErrors.slice(0, 5).join(' | ')})`);
 } finally {

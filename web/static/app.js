@@ -5,7 +5,7 @@
   const $ = (s) => document.querySelector(s);
   const state = {
     lang: localStorage.getItem('fangyuan.lang') || 'zh',
-    kinds: [], kind: '', runs: [], run: null,
+    kinds: [], kind: '', runs: [], run: null, measure: 'straight', minutes: null,
     townships: new Map(), gaps: [], bboxes: new Map(), selected: '',
     searchAPI: null, fitted: false, ready: false,
   };
@@ -73,9 +73,43 @@
     }
   }
 
+  // The travel time per cell (minutes.png of a travel-time run), drawn over the
+  // choropleth from zoom 11 on, one pixel per cell (no smoothing).
+  function addMinutesLayer() {
+    const m = state.minutes;
+    if (!m || m.run !== (state.run && state.run.id) || map.getSource('minutes')) return;
+    if (!map.isStyleLoaded()) { map.once('idle', applyMapState); return; }
+    const [w, s, e, n] = m.bounds;
+    map.addSource('minutes', { type: 'image', url: m.url, coordinates: [[w, n], [e, n], [e, s], [w, s]] });
+    const before = ['coverage-selected', 'facilities'].find((l) => map.getLayer(l));
+    map.addLayer({ id: 'minutes-cells', type: 'raster', source: 'minutes', minzoom: 11,
+      paint: { 'raster-opacity': 0.8, 'raster-resampling': 'nearest', 'raster-fade-duration': 0 } }, before);
+  }
+
+  function removeMinutesLayer() {
+    if (map.getLayer('minutes-cells')) map.removeLayer('minutes-cells');
+    if (map.getSource('minutes')) map.removeSource('minutes');
+  }
+
+  async function loadMinutes(run) {
+    removeMinutesLayer();
+    if (state.minutes) URL.revokeObjectURL(state.minutes.url);
+    state.minutes = null;
+    $('#minutes-legend').hidden = !(run && run.reach === 'travel' && run.status === 'done');
+    if ($('#minutes-legend').hidden) return;
+    const r = await fetch(`/api/coverage/runs/${run.id}/minutes.png`, { headers: authHeaders() });
+    if (!r.ok || state.run !== run) return;
+    const bounds = (r.headers.get('X-Fangyuan-Bounds') || '').split(',').map(Number);
+    if (bounds.length !== 4 || bounds.some((v) => !isFinite(v))) return;
+    state.minutes = { url: URL.createObjectURL(await r.blob()), bounds, run: run.id };
+  }
+
   function applyMapState() {
+    addMinutesLayer();
     if (map.getLayer('coverage-selected')) map.setFilter('coverage-selected', ['==', ['get', 'code'], state.selected || '']);
-    if (map.getLayer('cells-fill')) map.setLayoutProperty('cells-fill', 'visibility', $('#show-cells').checked ? 'visible' : 'none');
+    for (const l of ['cells-fill', 'minutes-cells']) {
+      if (map.getLayer(l)) map.setLayoutProperty(l, 'visibility', $('#show-cells').checked ? 'visible' : 'none');
+    }
   }
 
   const popup = new maplibregl.Popup({ closeButton: true, maxWidth: '300px' });
@@ -109,7 +143,8 @@
 
   function runLabel(r) {
     const st = { done: t('runDone'), running: t('runRunning'), failed: t('runFailed'), queued: t('runQueued') }[r.status] || r.status;
-    return `#${r.id} · ${r.as_of} · ${num(r.radius_m)} m · ${st}`;
+    const reach = r.reach === 'travel' ? t('travel') : `${num(r.radius_m)} m`;
+    return `#${r.id} · ${r.as_of} · ${reach} · ${st}`;
   }
 
   function renderRuns() {
@@ -122,11 +157,19 @@
   async function selectKind(kind, runID) {
     state.kind = kind;
     $('#kind').value = kind;
-    const { runs } = await api('/api/coverage/runs?kind=' + encodeURIComponent(kind));
+    const { runs: all } = await api('/api/coverage/runs?kind=' + encodeURIComponent(kind));
+    const wanted = all.find((r) => String(r.id) === String(runID));
+    if (wanted) setMeasure(wanted.reach || 'straight');
+    const runs = all.filter((r) => (r.reach || 'straight') === state.measure);
     state.runs = runs;
-    const run = runs.find((r) => String(r.id) === String(runID)) || runs.find((r) => r.status === 'done') || runs[0] || null;
+    const run = wanted || runs.find((r) => r.status === 'done') || runs[0] || null;
     renderRuns();
     await selectRun(run);
+  }
+
+  function setMeasure(m) {
+    state.measure = m === 'travel' ? 'travel' : 'straight';
+    $('#measure').value = state.measure;
   }
 
   async function selectRun(run) {
@@ -138,7 +181,7 @@
     state.gaps = [];
     $('#details').hidden = true;
     renderRuns();
-    history.replaceState(null, '', '#' + new URLSearchParams({ kind: state.kind, ...(run ? { run: run.id } : {}) }));
+    history.replaceState(null, '', '#' + new URLSearchParams({ kind: state.kind, measure: state.measure, ...(run ? { run: run.id } : {}) }));
     const links = { geojson: run && `/api/coverage/runs/${run.id}/townships.geojson`, csv: run && `/api/coverage/runs/${run.id}.csv`, xlsx: run && `/api/coverage/runs/${run.id}.xlsx` };
     for (const [k, href] of Object.entries(links)) {
       const a = $('#dl-' + k);
@@ -146,7 +189,7 @@
     }
     if (run && run.status !== 'done' && run.status !== 'failed') { poll(run.id); }
     setStatus(run && run.status === 'failed' ? t('failed') + (run.error || '') : '', run && run.status === 'failed');
-    const jobs = [loadStyle()];
+    const jobs = [loadStyle(), loadMinutes(run)];
     if (run && run.status === 'done') {
       jobs.push(api(`/api/coverage/runs/${run.id}/townships`).then((b) => { for (const u of b.items) state.townships.set(u.code, u); }));
       jobs.push(api(`/api/coverage/runs/${run.id}/gaps`).then((b) => { state.gaps = b.items; }));
@@ -157,6 +200,7 @@
     }
     await Promise.all(jobs);
     if (state.run !== run) return; // another choice was made meanwhile
+    applyMapState();
     renderSummary();
     renderGaps();
     state.ready = true;
@@ -194,7 +238,7 @@
       localStorage.setItem('fangyuan.token', tok.trim());
     }
     try {
-      const run = await api('/api/coverage/runs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: state.kind }) });
+      const run = await api('/api/coverage/runs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: state.kind, reach: state.measure }) });
       setStatus(t('started') + ' #' + run.id);
       await selectKind(state.kind, run.id);
     } catch (e) {
@@ -209,6 +253,8 @@
     $('#summary').innerHTML = !s ? `<span class="empty">${esc(state.run ? runLabel(state.run) : t('noRuns'))}</span>` : [
       [t('population'), num(s.population)], [t('covered'), num(s.covered)], [t('share'), pct(s.share)],
       [t('target'), pct(s.target)], [t('townships'), num(s.townships)], [t('flagged'), num(s.flagged)],
+      ...(s.measures ? [[t('straightShare'), pct(s.measures.straight_share)], [t('travelShare'), pct(s.measures.travel_share)],
+        [t('straightOnly'), num(s.measures.straight_only)]] : []),
     ].map(([k, v]) => `<div><small>${esc(k)}</small><b>${esc(v)}</b></div>`).join('');
   }
 
@@ -234,6 +280,9 @@
       `<dt>${t('population')}</dt><dd>${num(u.population)}</dd>` +
       `<dt>${t('covered')}</dt><dd>${num(u.covered)} (${pct(u.share)})</dd>` +
       `<dt>${t('uncovered')}</dt><dd>${num(u.uncovered)}</dd>` +
+      (u.measures ? `<dt>${t('straightShare')}</dt><dd>${num(u.measures.straight_covered)} (${pct(u.measures.straight_share)})</dd>` +
+        `<dt>${t('travelShare')}</dt><dd>${num(u.measures.travel_covered)} (${pct(u.measures.travel_share)})</dd>` +
+        `<dt>${t('straightOnly')}</dt><dd class="straight-only">${num(u.measures.straight_only)}</dd>` : '') +
       `<dt>${t('facilities')}</dt><dd>${num(u.facilities)}</dd>` +
       `<dt>${t('flags')}</dt><dd>${flagsHTML(u.flags) || '–'}</dd></dl>` +
       (u.detail ? `<div class="detail">${esc(u.detail)}</div>` : '');
@@ -297,6 +346,7 @@
 
   // ---- wiring ----
   $('#kind').addEventListener('change', (e) => selectKind(e.target.value).catch(fail));
+  $('#measure').addEventListener('change', (e) => { setMeasure(e.target.value); selectKind(state.kind).catch(fail); });
   $('#run').addEventListener('change', (e) => selectRun(state.runs.find((r) => String(r.id) === e.target.value) || null).catch(fail));
   $('#start-run').addEventListener('click', () => startRun());
   $('#gap-table tbody').addEventListener('click', (e) => { const tr = e.target.closest('tr[data-code]'); if (tr) selectTownship(tr.dataset.code); });
@@ -314,6 +364,7 @@
     state.kinds = kinds;
     const h = new URLSearchParams(location.hash.slice(1));
     state.kind = kinds.some((k) => k.id === h.get('kind')) ? h.get('kind') : (kinds[0] && kinds[0].id) || '';
+    setMeasure(h.get('measure') || 'straight');
     applyLang();
     await selectKind(state.kind, h.get('run'));
   }

@@ -11,6 +11,8 @@ window.I18N = {
     radius: '服务半径', asOf: '数据日期', details: '乡镇详情', noSearch: '无匹配结果', layer: '人群',
     flag: { NO_FACILITY: '无设施', BELOW_TARGET: '覆盖率低于目标', CAPACITY_SHORTFALL: '床位不足', COUNTY_NO_FACILITY: '县级无设施', VILLAGE_GAPS: '村级缺口', NOT_SERVED: '未覆盖' },
     st: { operating: '运营中', planned: '规划中', closed: '已关闭' },
+    measure: '覆盖口径', straight: '直线距离', travel: '出行时间（路网）', noMeasureRun: '该类型还没有此口径的分析结果',
+    minutes: '出行时间（放大后，分钟）', straightShare: '直线覆盖率', travelShare: '出行时间覆盖率', straightOnly: '直线覆盖但路网不可达',
   },
   en: {
     title: 'Coverage', boundaryPage: 'Boundary inspection', search: 'Search townships, villages, places', kind: 'Facility kind', run: 'Run', startRun: 'Start a new run',
@@ -23,5 +25,7 @@ window.I18N = {
     radius: 'Catchment', asOf: 'As of', details: 'Township details', noSearch: 'No match', layer: 'Population',
     flag: { NO_FACILITY: 'No facility', BELOW_TARGET: 'Below target', CAPACITY_SHORTFALL: 'Capacity shortfall', COUNTY_NO_FACILITY: 'County lacks one', VILLAGE_GAPS: 'Village gaps', NOT_SERVED: 'Not served' },
     st: { operating: 'Operating', planned: 'Planned', closed: 'Closed' },
+    measure: 'Measure', straight: 'Straight line', travel: 'Travel time (roads)', noMeasureRun: 'No run of this measure for this kind yet',
+    minutes: 'Travel time (zoomed in, minutes)', straightShare: 'Straight-line share', travelShare: 'Travel-time share', straightOnly: 'In the radius, not reached by road',
   },
 };
