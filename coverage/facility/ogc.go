@@ -200,7 +200,7 @@ func (c *collection) Update(ctx context.Context, fid string, version int, f ogca
 }
 
 // Delete removes the facility.
-func (c *collection) Delete(ctx context.Context, fid string, version int) error {
+func (c *collection) Delete(ctx context.Context, fid string, version int, _ map[string]string) error {
 	cur, err := c.current(ctx, fid)
 	if err != nil {
 		return err

@@ -39,8 +39,14 @@ type Spec struct {
 	Columns []string
 	// Version is the row version expression, or "".
 	Version string
+	// ValidFrom and ValidTo are the date expressions of a temporal collection's validity
+	// [from, to) (Meta.Temporal); ValidTo NULL means still valid, and "" means the records
+	// have no end. They serve datetime instants and intervals and the temporal extent.
+	ValidFrom, ValidTo string
 	// Current is the condition selecting the current records when no datetime is given
-	// (Meta.Temporal); AsOf the one for a date, with %[1]s standing for the date.
+	// (Meta.Temporal); default ValidTo IS NULL (every record without ValidTo). AsOf is
+	// the one for a date, with %[1]s standing for the date; default from ValidFrom and
+	// ValidTo.
 	Current, AsOf string
 }
 
@@ -114,10 +120,8 @@ func (c *Source) where(q ogcapi.Query) (*builder, error) {
 		b.conds = append(b.conds, "("+c.s.Where+")")
 	}
 	if c.s.Meta.Temporal {
-		if q.AsOf.IsZero() {
-			b.conds = append(b.conds, "("+c.s.Current+")")
-		} else {
-			b.conds = append(b.conds, "("+fmt.Sprintf(c.s.AsOf, b.arg(q.AsOf.Format(time.DateOnly))+"::date")+")")
+		if cond := c.temporal(b, q); cond != "" {
+			b.conds = append(b.conds, "("+cond+")")
 		}
 	}
 	if q.BBox != nil {
@@ -141,6 +145,42 @@ func (c *Source) where(q ogcapi.Query) (*builder, error) {
 		b.conds = append(b.conds, fmt.Sprintf("(%s)::text = %s", c.s.Columns[i], b.arg(q.Filters[n])))
 	}
 	return b, nil
+}
+
+// temporal is the condition of datetime (none: the current records): an instant selects
+// the records valid on its date, a closed interval [start, end] the records whose
+// validity [from, to) meets it: from <= end and (to is open or to > start).
+func (c *Source) temporal(b *builder, q ogcapi.Query) string {
+	date := func(t time.Time) string { return b.arg(t.Format(time.DateOnly)) + "::date" }
+	switch {
+	case q.Interval:
+		var conds []string
+		if !q.End.IsZero() && c.s.ValidFrom != "" {
+			conds = append(conds, c.s.ValidFrom+" <= "+date(q.End))
+		}
+		if !q.Start.IsZero() && c.s.ValidTo != "" {
+			conds = append(conds, "("+c.s.ValidTo+" IS NULL OR "+c.s.ValidTo+" > "+date(q.Start)+")")
+		}
+		return strings.Join(conds, " AND ")
+	case !q.AsOf.IsZero():
+		if c.s.AsOf != "" {
+			return fmt.Sprintf(c.s.AsOf, date(q.AsOf))
+		}
+		d := date(q.AsOf)
+		var conds []string
+		if c.s.ValidFrom != "" {
+			conds = append(conds, c.s.ValidFrom+" <= "+d)
+		}
+		if c.s.ValidTo != "" {
+			conds = append(conds, "("+c.s.ValidTo+" IS NULL OR "+c.s.ValidTo+" > "+d+")")
+		}
+		return strings.Join(conds, " AND ")
+	case c.s.Current != "":
+		return c.s.Current
+	case c.s.ValidTo != "":
+		return c.s.ValidTo + " IS NULL"
+	}
+	return ""
 }
 
 func whereSQL(conds []string) string {
