@@ -42,9 +42,9 @@ func TestQGIS(t *testing.T) {
 	}
 	// Through a proxy that counts the pages requested by cursor: QGIS follows next links.
 	base, pages := countingProxy(t, env)
-	run := func(field string, colls ...string) []result {
+	run := func(pairs ...string) []result {
 		t.Helper()
-		cmd := exec.CommandContext(t.Context(), qgisPython, append([]string{"testdata/qgis_count.py", base + "/ogc", field}, colls...)...)
+		cmd := exec.CommandContext(t.Context(), qgisPython, append([]string{"testdata/qgis_count.py", base + "/ogc"}, pairs...)...)
 		runtime := t.TempDir()
 		if err := os.Chmod(runtime, 0o700); err != nil {
 			t.Fatal(err)
@@ -57,7 +57,7 @@ func TestQGIS(t *testing.T) {
 		if err != nil {
 			t.Fatalf("qgis_count.py: %v\n%s\n%s", err, out, stderr.String())
 		}
-		t.Logf("PyQGIS read %s in %v", strings.Join(colls, ", "), time.Since(start).Round(time.Millisecond))
+		t.Logf("PyQGIS read %s in %v", strings.Join(pairs, ", "), time.Since(start).Round(time.Millisecond))
 		var rs []result
 		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 			var r result
@@ -102,10 +102,22 @@ func TestQGIS(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	rs := run("ext_id", "facilities-eldercare_center")
+	addLine(t, env, "L-Q")
+	if _, err := env.Pool.Exec(t.Context(), `INSERT INTO boundary_marker (line_id, number, kind, geom)
+		SELECT id, 'Q' || i, 'single', ST_SetSRID(ST_MakePoint(120.00 + i * 0.001, 28.20 + i * 0.001), 4326)
+		FROM boundary_line, generate_series(1, 15) i WHERE ext_id = 'L-Q'`); err != nil {
+		t.Fatal(err)
+	}
+	rs := run("facilities-eldercare_center:ext_id", "placenames:name", "boundary-lines:ext_id", "boundary-markers:number")
+	if len(rs) != 4 {
+		t.Fatalf("%d results for 4 collections", len(rs))
+	}
 	check(rs[0], "ext_id", texts(`SELECT ext_id FROM facility WHERE kind = 'eldercare_center'`))
+	check(rs[1], "name", texts(`SELECT name FROM place_name WHERE status <> 'retired'`))
+	check(rs[2], "ext_id", texts(`SELECT ext_id FROM boundary_line`))
+	check(rs[3], "number", texts(`SELECT number FROM boundary_marker`))
 	before := pages.Load()
-	rs = run("number", "housenumbers")
+	rs = run("housenumbers:number")
 	want := texts(`SELECT number::text FROM house_number WHERE valid_to IS NULL`)
 	check(rs[0], "number", want)
 	if n := pages.Load() - before; n < 1 || len(want) <= ogcapi.DefaultLimit {

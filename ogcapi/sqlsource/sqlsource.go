@@ -31,6 +31,10 @@ type Spec struct {
 	Args  []any
 	// Key is the keyset column: unique, indexed, and also the feature id.
 	Key string
+	// OrderPrefix are columns Where fixes to one value each (e.g. "f.kind" for
+	// "f.kind = $1"), put before Key in ORDER BY so that an index on (prefix…, key) serves
+	// the keyset read; the order is the same.
+	OrderPrefix string
 	// IntKey: Key is an integer (cursors and ids are parsed as numbers).
 	IntKey bool
 	// Geom is a geometry expression in SRID 4326, or "" for none.
@@ -210,7 +214,11 @@ func (c *Source) Items(ctx context.Context, q ogcapi.Query) (ogcapi.Page, error)
 	}
 	base := whereSQL(b.conds)
 	countArgs := append([]any(nil), b.args...)
-	order := " ORDER BY " + c.s.Key + " ASC"
+	prefix := ""
+	if c.s.OrderPrefix != "" {
+		prefix = c.s.OrderPrefix + ", "
+	}
+	order := " ORDER BY " + prefix + c.s.Key + " ASC"
 	conds := b.conds
 	switch {
 	case q.After != "":
@@ -225,10 +233,15 @@ func (c *Source) Items(ctx context.Context, q ogcapi.Query) (ogcapi.Page, error)
 			return page, err
 		}
 		conds = append(conds, c.s.Key+" < "+k)
-		order = " ORDER BY " + c.s.Key + " DESC"
+		order = " ORDER BY " + strings.ReplaceAll(prefix, ",", " DESC,") + c.s.Key + " DESC"
 	}
 	sql := "SELECT " + c.selectList() + " FROM " + c.s.From + whereSQL(conds) + order + " LIMIT " + b.arg(q.Limit+1)
-	rows, err := c.pool.Query(ctx, sql, b.args...)
+	// Planned with the values at hand every time (an unnamed statement), not by a cached
+	// generic plan: for "kind = $1 AND id > $2 ORDER BY kind, id" the generic plan reads
+	// the primary key in id order and filters by kind, which costs the rows of every
+	// other kind before the first of this one (0.5–0.9 s behind 300,000 others), where
+	// the custom plan reads the (kind, id) index range.
+	rows, err := c.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, b.args...)...)
 	if err != nil {
 		return page, err
 	}
@@ -247,7 +260,7 @@ func (c *Source) Items(ctx context.Context, q ogcapi.Query) (ogcapi.Page, error)
 		// An exact count whose cost is bounded: it stops after CountCap+1 rows.
 		cs := "SELECT count(*) FROM (SELECT 1 FROM " + c.s.From + base + " LIMIT " + strconv.Itoa(q.CountCap+1) + ") s"
 		var n int64
-		if err := c.pool.QueryRow(ctx, cs, countArgs...).Scan(&n); err != nil {
+		if err := c.pool.QueryRow(ctx, cs, append([]any{pgx.QueryExecModeExec}, countArgs...)...).Scan(&n); err != nil {
 			return page, err
 		}
 		if n <= int64(q.CountCap) {

@@ -1,8 +1,8 @@
 """Opens OGC API – Features collections through QGIS's OAPIF provider (headless) and
 prints, per collection, a JSON line: the number of features QGIS reads, its own feature
-count, the layer's field names and the values of one field for every feature.
+count, the layer's field names and the values of the given field for every feature.
 
-usage: /usr/bin/python3 qgis_count.py LANDING_URL FIELD COLLECTION...
+usage: /usr/bin/python3 qgis_count.py LANDING_URL COLLECTION:FIELD...
 """
 import json
 import os
@@ -14,11 +14,11 @@ from qgis.core import QgsApplication, QgsVectorLayer  # noqa: E402
 
 
 def main():
-    url, field, collections = sys.argv[1], sys.argv[2], sys.argv[3:]
+    url, pairs = sys.argv[1], [a.split(":", 1) for a in sys.argv[2:]]
     app = QgsApplication([], False)
     app.initQgis()
     status = 0
-    for coll in collections:
+    for coll, field in pairs:
         uri = "url='%s' typename='%s' restrictToRequestBBOX='0' pagingEnabled='true'" % (url, coll)
         layer = QgsVectorLayer(uri, coll, "OAPIF")
         if not layer.isValid():
