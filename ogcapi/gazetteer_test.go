@@ -509,3 +509,57 @@ func TestPart4Gazetteer(t *testing.T) {
 		t.Error("OpenAPI: boundary lines are read-only but have write operations")
 	}
 }
+
+// TestKindRanges: facility pages are ranges of the (kind, id) index; next and prev links
+// stay within the kind when other kinds' rows come before, between and after its rows,
+// with and without a filter.
+func TestKindRanges(t *testing.T) {
+	env := tilestest.Serve(t, dbtest.Pool(t), false)
+	ctx := context.Background()
+	for i, k := range []string{"funeral_home", "eco_burial", "funeral_venue", "eco_burial", "funeral_home"} {
+		if _, err := env.Pool.Exec(ctx, `INSERT INTO facility (kind, ext_id, name, status, geom)
+			SELECT $1, 'R' || $2::int || '-' || j, '设施' || j, CASE WHEN j % 3 = 0 THEN 'planned' ELSE 'operating' END,
+			  ST_SetSRID(ST_MakePoint(119.5 + j * 0.001, 28), 4326) FROM generate_series(1, 23) j`, k, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ query, sql string }{
+		{"", `SELECT id FROM facility WHERE kind = 'eco_burial' ORDER BY id`},
+		{"&status=planned", `SELECT id FROM facility WHERE kind = 'eco_burial' AND status = 'planned' ORDER BY id`},
+	} {
+		want := sqlIDs(t, env, c.sql)
+		var fwd []int64
+		p := "/ogc/collections/facilities-eco_burial/items?limit=7" + c.query
+		var last map[string]any
+		for n := 0; p != ""; n++ {
+			_, doc := getJSON(t, env, p)
+			fwd = append(fwd, ids(doc)...)
+			last, p = doc, ""
+			if next, ok := link(doc, "next", ""); ok {
+				p = rel(env, next)
+			}
+			if n > 50 {
+				t.Fatal("next links do not end")
+			}
+		}
+		if !equalIDs(fwd, want) {
+			t.Errorf("%s: following next %v, SQL says %v", c.query, fwd, want)
+		}
+		var back []int64
+		doc := last
+		for n := 0; ; n++ {
+			back = append(ids(doc), back...)
+			prev, ok := link(doc, "prev", "")
+			if !ok {
+				break
+			}
+			_, doc = getJSON(t, env, rel(env, prev))
+			if n > 50 {
+				t.Fatal("prev links do not end")
+			}
+		}
+		if !equalIDs(back, want) {
+			t.Errorf("%s: following prev %v, SQL says %v", c.query, back, want)
+		}
+	}
+}
