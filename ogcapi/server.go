@@ -55,7 +55,7 @@ type Server struct {
 func New(catalogs ...Catalog) *Server {
 	return &Server{
 		Title:       "Fangyuan 方圆 OGC API – Features",
-		Description: "Divisions (行政区划), roads (道路), facilities (设施) and coverage results (覆盖分析) of Fangyuan",
+		Description: "Divisions (行政区划), roads (道路), facilities (设施), coverage results (覆盖分析), place names (地名), house numbers (门牌), boundary lines (界线) and markers (界桩) of Fangyuan",
 		Catalogs:    catalogs,
 	}
 }
