@@ -42,6 +42,7 @@ func (s *Store) Collections() ogcapi.Static {
 				Properties:  ogcDivisionProperties, Temporal: true, GeometryType: "MultiPolygon"},
 			From: ogcDivisionFrom, Where: ogcDivisionWhere, Args: []any{int(l)}, Key: "a.id", IntKey: true, Geom: "a.geom",
 			Columns: ogcDivisionColumns, Version: "a.version", Current: ogcDivisionCurrent, AsOf: ogcDivisionAsOf,
+			ValidFrom: "a.valid_from", ValidTo: "a.valid_to",
 		}))
 	}
 	out = append(out, sqlsource.Must(s.pool, sqlsource.Spec{

@@ -51,11 +51,37 @@ type Meta struct {
 	// Properties are the feature properties in order; those marked Queryable may be used
 	// as equality filters on the items.
 	Properties []Property
-	// Temporal collections honour datetime (an as-of date for versioned records);
-	// others ignore it.
+	// Temporal collections have a validity period per feature and honour datetime: an
+	// instant selects the features valid then, an interval those whose validity meets it;
+	// without datetime they show their current features. Others ignore datetime.
 	Temporal bool
-	// Extent is the spatial extent in CRS84, when known.
+	// Extent is the spatial extent in CRS84, when known without asking (collections that
+	// implement Extenter compute theirs).
 	Extent *[4]float64
+	// EditRole is the role that may edit an editable collection (Part 4): planner,
+	// names-editor, boundary-editor; admins may always. Empty means planner.
+	EditRole string
+	// EditNotes tell clients what the edits of this collection mean (the OpenAPI
+	// description of its write operations), e.g. that DELETE retires a record.
+	EditNotes string
+	// DeleteParams are query parameters DELETE requires (a retiring act's approval
+	// number and date); the server passes them to Editor.Delete.
+	DeleteParams []Property
+}
+
+// Extent is the extent of a collection's features: bbox in CRS84 and the temporal
+// interval (zero times are open ends).
+type Extent struct {
+	BBox       *[4]float64
+	Start, End time.Time
+	// Temporal: the interval is known (the collection has a temporal property).
+	Temporal bool
+}
+
+// Extenter is implemented by collections that can tell their extent cheaply (an
+// estimate or a cached aggregate).
+type Extenter interface {
+	Extent(ctx context.Context) (Extent, error)
 }
 
 // Property is one feature property.
@@ -76,8 +102,13 @@ type Query struct {
 	// less than Before (still returned in ascending order).
 	After, Before string
 	BBox          *[4]float64 // CRS84 lon/lat
-	// AsOf is the datetime instant; zero means now (the current records).
+	// AsOf is the datetime instant; zero means now (the current records) unless
+	// Interval is set.
 	AsOf time.Time
+	// Interval: datetime was an interval from Start to End (closed; a zero end is open,
+	// "..").
+	Interval   bool
+	Start, End time.Time
 	// Filters are equality filters on queryable properties, by name.
 	Filters map[string]string
 	// CountCap asks for the number of matching features if it is at most CountCap;
@@ -121,7 +152,8 @@ type Editor interface {
 	// Update changes the fields present in patch (a partial GeoJSON Feature: geometry
 	// and/or some properties).
 	Update(ctx context.Context, fid string, version int, f InputFeature) error
-	Delete(ctx context.Context, fid string, version int) error
+	// Delete removes (or retires) the feature; args are the values of Meta.DeleteParams.
+	Delete(ctx context.Context, fid string, version int, args map[string]string) error
 }
 
 // InputFeature is a GeoJSON Feature a client sent; Geometry is in CRS84.

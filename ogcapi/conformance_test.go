@@ -103,9 +103,10 @@ func TestConformance(t *testing.T) {
 		for _, c := range doc["collections"].([]any) {
 			collections = append(collections, c.(map[string]any))
 		}
-		// One per division level, roads, one per facility kind, one per finished run.
+		// One per division level, roads, one per facility kind, one per finished run,
+		// place names, house numbers, boundary lines and markers.
 		runs := sqlInt(t, env, `SELECT count(*) FROM coverage_run WHERE status = 'done'`)
-		if want := 5 + 1 + int64(len(facility.Kinds)) + runs; int64(len(collections)) != want {
+		if want := 5 + 1 + int64(len(facility.Kinds)) + runs + 4; int64(len(collections)) != want {
 			t.Errorf("%d collections, want %d", len(collections), want)
 		}
 	})
@@ -131,11 +132,27 @@ func TestConformance(t *testing.T) {
 		}
 	})
 	t.Run("/conf/core/fc-md-extent", func(t *testing.T) {
-		// extent is optional; where given it is a CRS84 bbox.
+		// extent is optional; where given, spatial is a CRS84 bbox and temporal an
+		// interval of two instants (or null for an open end) in the Gregorian calendar.
+		// TestExtent checks the values against PostGIS.
 		for _, c := range collections {
-			if e, ok := c["extent"].(map[string]any); ok {
-				if e["spatial"] == nil {
-					t.Errorf("collection %v: extent without spatial", c["id"])
+			e, ok := c["extent"].(map[string]any)
+			if !ok {
+				continue
+			}
+			if e["spatial"] == nil && e["temporal"] == nil {
+				t.Errorf("collection %v: an empty extent", c["id"])
+			}
+			if sp, ok := e["spatial"].(map[string]any); ok {
+				bb, _ := sp["bbox"].([]any)
+				if len(bb) != 1 || len(bb[0].([]any)) != 4 || sp["crs"] != ogcapi.CRS84.URI {
+					t.Errorf("collection %v: spatial extent %v", c["id"], sp)
+				}
+			}
+			if tm, ok := e["temporal"].(map[string]any); ok {
+				iv, _ := tm["interval"].([]any)
+				if len(iv) != 1 || len(iv[0].([]any)) != 2 || tm["trs"] != ogcapi.TRS {
+					t.Errorf("collection %v: temporal extent %v", c["id"], tm)
 				}
 			}
 		}

@@ -1,21 +1,36 @@
 package ogcapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"fangyuan/internal/api"
+	"fangyuan/internal/auth"
 )
 
-// Part 4: create, replace, update and delete. Writes need the planner role (the route
-// table says so; the guard checks it), an If-Match with the feature's ETag for every
+// Part 4: create, replace, update and delete. Writes need a token of one of the editing
+// roles (the route table says so; the guard checks it) and then the collection's own
+// EditRole (checked here: planner for facilities, names-editor for place names and house
+// numbers, boundary-editor for markers), an If-Match with the feature's ETag for every
 // change of an existing feature (a stale one is a 412; none is a 428), and go through the
 // domain package's store, which audits them.
+
+// EditRoles are the roles the write routes let through to the per-collection check.
+var EditRoles = []auth.Role{auth.Planner, auth.NamesEditor, auth.BoundaryEditor}
+
+func editRole(m Meta) auth.Role {
+	if m.EditRole == "" {
+		return auth.Planner
+	}
+	return auth.Role(m.EditRole)
+}
 
 func (s *Server) editor(r *http.Request) (Collection, Editor, error) {
 	c, err := s.find(r)
@@ -25,6 +40,14 @@ func (s *Server) editor(r *http.Request) (Collection, Editor, error) {
 	e, ok := c.(Editor)
 	if !ok {
 		return nil, nil, &api.Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "collection " + c.Meta().ID + " is read-only"}
+	}
+	need := editRole(c.Meta())
+	p, ok := auth.FromContext(r.Context())
+	if !ok {
+		return nil, nil, api.Unauthorized("editing collection %s needs an API token of role %s", c.Meta().ID, need)
+	}
+	if !auth.Allows(p.Role, need) {
+		return nil, nil, api.Forbidden("role %s may not edit collection %s; it needs role %s", p.Role, c.Meta().ID, need)
 	}
 	return c, e, nil
 }
@@ -152,5 +175,84 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) delete(w http.ResponseWriter, r *http.Request) error {
-	return s.change(w, r, func(e Editor, fid string, v int, _ InputFeature) error { return e.Delete(r.Context(), fid, v) }, false)
+	return s.change(w, r, func(e Editor, fid string, v int, _ InputFeature) error {
+		m := e.(Collection).Meta()
+		names := make([]string, len(m.DeleteParams))
+		for i, p := range m.DeleteParams {
+			names[i] = p.Name
+		}
+		if err := checkParams(r, names...); err != nil {
+			return err
+		}
+		args := map[string]string{}
+		for _, p := range m.DeleteParams {
+			val := strings.TrimSpace(r.URL.Query().Get(p.Name))
+			if val == "" {
+				return api.BadRequest(p.Name, "required: %s", p.Title)
+			}
+			args[p.Name] = val
+		}
+		return e.Delete(r.Context(), fid, v, args)
+	}, false)
+}
+
+// Props merges the properties of a client's feature over base (the current values as JSON,
+// for a PATCH; nil for a create or replace) and decodes them into into, a struct with JSON
+// tags. Properties in readOnly are ignored (a client sends back what it read); any other
+// property outside editable is a 400 naming it, as is a value of the wrong type.
+func Props(base map[string]json.RawMessage, f InputFeature, editable, readOnly []string, into any) error {
+	m := map[string]json.RawMessage{}
+	for k, v := range base {
+		m[k] = v
+	}
+	names := make([]string, 0, len(f.Properties))
+	for k := range f.Properties {
+		names = append(names, k)
+	}
+	slices.Sort(names) // the first bad property named is always the same one
+	for _, k := range names {
+		switch {
+		case slices.Contains(editable, k):
+			m[k] = f.Properties[k]
+		case slices.Contains(readOnly, k):
+		default:
+			return api.BadRequest(k, "unknown or read-only property (editable: %s)", strings.Join(editable, ", "))
+		}
+	}
+	raw, _ := json.Marshal(m)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) {
+			return api.BadRequest(typ.Field, "must be %s, not %s", typ.Type, typ.Value)
+		}
+		return api.BadRequest("properties", "%v", err)
+	}
+	return nil
+}
+
+// Point returns the longitude and latitude of a GeoJSON Point geometry in CRS84.
+func Point(g json.RawMessage) (lon, lat float64, err error) {
+	var p struct {
+		Type        string    `json:"type"`
+		Coordinates []float64 `json:"coordinates"`
+	}
+	if err := json.Unmarshal(g, &p); err != nil || p.Type != "Point" || len(p.Coordinates) < 2 {
+		return 0, 0, api.BadRequest("geometry", "must be a GeoJSON Point [lon, lat] in CRS84")
+	}
+	lon, lat = p.Coordinates[0], p.Coordinates[1]
+	if lon != lon || lat != lat || lon < -180 || lon > 180 || lat < -90 || lat > 90 {
+		return 0, 0, api.BadRequest("geometry", "coordinates [%g, %g] are not a longitude and latitude in CRS84", lon, lat)
+	}
+	return lon, lat, nil
+}
+
+// JSONValues encodes each value of m as JSON (the base of Props).
+func JSONValues(m map[string]any) map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(m))
+	for k, v := range m {
+		out[k], _ = json.Marshal(v)
+	}
+	return out
 }

@@ -81,6 +81,7 @@ func TestGDAL(t *testing.T) {
 			}
 			want = append(want, s)
 		}
+		want = append(want, "placenames", "housenumbers", "boundary-lines", "boundary-markers")
 		if !slices.Equal(names, want) {
 			t.Errorf("ogrinfo lists\n%v\nwant\n%v", names, want)
 		}

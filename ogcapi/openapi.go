@@ -88,15 +88,29 @@ func (s *Server) openAPIDoc(r *http.Request, cs []Collection) map[string]any {
 		if _, editable := c.(Editor); editable {
 			body := map[string]any{"required": true, "content": map[string]any{geoJSONType: map[string]any{"schema": map[string]any{"type": "object"}}}}
 			sec := []any{map[string]any{"bearer": []string{}}}
-			item["post"] = map[string]any{"operationId": "createFeature_" + m.ID, "summary": "Create a feature (role planner)", "requestBody": body, "security": sec,
-				"responses": map[string]any{"201": map[string]any{"description": "created; Location names the new feature"}, "400": errResp, "401": errResp, "403": errResp}}
+			role := string(editRole(m))
+			item["post"] = map[string]any{"operationId": "createFeature_" + m.ID, "summary": "Create a feature (role " + role + ")", "requestBody": body, "security": sec,
+				"x-required-role": role, "description": m.EditNotes,
+				"responses": map[string]any{"201": map[string]any{"description": "created; Location names the new feature"}, "400": errResp, "401": errResp, "403": errResp, "409": errResp}}
 			one := get("getFeature_"+m.ID, "One feature of "+m.Title, []any{ref("featureId"), ref("crs"), ref("f")}, ok("the feature", geoJSONType, htmlType))
 			ifm := map[string]any{"name": "If-Match", "in": "header", "required": true, "description": "the ETag of the feature as last read", "schema": map[string]any{"type": "string"}}
 			changed := map[string]any{"204": map[string]any{"description": "done"}, "400": errResp, "401": errResp, "403": errResp, "404": errResp,
-				"412": map[string]any{"description": "the feature changed since that ETag"}, "428": map[string]any{"description": "If-Match missing"}}
-			one["put"] = map[string]any{"operationId": "replaceFeature_" + m.ID, "summary": "Replace a feature", "parameters": []any{ref("featureId"), ifm}, "requestBody": body, "security": sec, "responses": changed}
-			one["patch"] = map[string]any{"operationId": "updateFeature_" + m.ID, "summary": "Update some fields of a feature", "parameters": []any{ref("featureId"), ifm}, "requestBody": body, "security": sec, "responses": changed}
-			one["delete"] = map[string]any{"operationId": "deleteFeature_" + m.ID, "summary": "Delete a feature", "parameters": []any{ref("featureId"), ifm}, "security": sec, "responses": changed}
+				"409": errResp, "412": map[string]any{"description": "the feature changed since that ETag"}, "428": map[string]any{"description": "If-Match missing"}}
+			op := func(id, summary string, params []any, withBody bool) map[string]any {
+				o := map[string]any{"operationId": id + "_" + m.ID, "summary": summary + " (role " + role + ")", "parameters": params, "security": sec,
+					"responses": changed, "x-required-role": role, "description": m.EditNotes}
+				if withBody {
+					o["requestBody"] = body
+				}
+				return o
+			}
+			delParams := []any{ref("featureId"), ifm}
+			for _, p := range m.DeleteParams {
+				delParams = append(delParams, map[string]any{"name": p.Name, "in": "query", "required": true, "description": p.Title, "schema": map[string]any{"type": p.Type}})
+			}
+			one["put"] = op("replaceFeature", "Replace a feature", []any{ref("featureId"), ifm}, true)
+			one["patch"] = op("updateFeature", "Update some fields of a feature", []any{ref("featureId"), ifm}, true)
+			one["delete"] = op("deleteFeature", "Delete a feature", delParams, false)
 			paths[p+"/{featureId}"] = one
 		}
 		paths[p] = item
@@ -125,7 +139,7 @@ func (s *Server) openAPIDoc(r *http.Request, cs []Collection) map[string]any {
 				"bbox-crs": map[string]any{"name": "bbox-crs", "in": "query", "required": false, "style": "form", "explode": false, "schema": crsSchema},
 				"crs":      map[string]any{"name": "crs", "in": "query", "required": false, "style": "form", "explode": false, "schema": crsSchema},
 				"datetime": map[string]any{"name": "datetime", "in": "query", "required": false, "style": "form", "explode": false,
-					"description": "an instant (YYYY-MM-DD or RFC 3339): the as-of date of versioned divisions; other collections ignore it", "schema": str},
+					"description": "an instant (YYYY-MM-DD or RFC 3339) or a closed interval start/end with .. for an open end: on collections with a validity period (divisions, place names, house numbers, markers) the features valid then; without it, the current ones; other collections ignore it", "schema": str},
 				"after":  map[string]any{"name": "after", "in": "query", "required": false, "description": "keyset cursor (from a next link)", "schema": str},
 				"before": map[string]any{"name": "before", "in": "query", "required": false, "description": "keyset cursor (from a prev link)", "schema": str},
 			},

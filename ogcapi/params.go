@@ -110,44 +110,46 @@ func parseBBox(s string, crs CRS) (*[4]float64, error) {
 	return &b, nil
 }
 
-// parseDatetime parses an instant (a date or an RFC 3339 date-time) or an interval
-// start/end with ".." or empty for open ends. Temporal collections take the instant as
-// their as-of date; intervals are accepted only where time is ignored.
-func parseDatetime(s string) (instant time.Time, interval bool, err error) {
+// parseDatetime parses an instant (a date or an RFC 3339 date-time) or a closed interval
+// start/end whose open ends are ".." or empty (OGC API – Features Part 1, 7.15.4). For an
+// interval, start and end are returned (zero for an open end).
+func parseDatetime(s string) (instant time.Time, interval bool, start, end time.Time, err error) {
 	if s == "" {
-		return time.Time{}, false, nil
+		return time.Time{}, false, time.Time{}, time.Time{}, nil
 	}
 	one := func(p string) (time.Time, error) {
 		if t, err := time.Parse(time.DateOnly, p); err == nil {
 			return t, nil
 		}
 		if t, err := time.Parse(time.RFC3339, p); err == nil {
-			return t, nil
+			return t.UTC(), nil
 		}
 		return time.Time{}, api.BadRequest("datetime", "%q is not a date (YYYY-MM-DD) or an RFC 3339 date-time", p)
 	}
 	if a, b, ok := strings.Cut(s, "/"); ok {
-		var ta, tb time.Time
+		if strings.Contains(b, "/") {
+			return time.Time{}, false, time.Time{}, time.Time{}, api.BadRequest("datetime", "an interval is start/end, not %q", s)
+		}
 		if a != "" && a != ".." {
-			if ta, err = one(a); err != nil {
-				return time.Time{}, false, err
+			if start, err = one(a); err != nil {
+				return time.Time{}, false, time.Time{}, time.Time{}, err
 			}
 		}
 		if b != "" && b != ".." {
-			if tb, err = one(b); err != nil {
-				return time.Time{}, false, err
+			if end, err = one(b); err != nil {
+				return time.Time{}, false, time.Time{}, time.Time{}, err
 			}
 		}
 		if (a == "" || a == "..") && (b == "" || b == "..") {
-			return time.Time{}, false, api.BadRequest("datetime", "an interval needs at least one end")
+			return time.Time{}, false, time.Time{}, time.Time{}, api.BadRequest("datetime", "an interval needs at least one end")
 		}
-		if !ta.IsZero() && !tb.IsZero() && tb.Before(ta) {
-			return time.Time{}, false, api.BadRequest("datetime", "the interval ends before it starts")
+		if !start.IsZero() && !end.IsZero() && end.Before(start) {
+			return time.Time{}, false, time.Time{}, time.Time{}, api.BadRequest("datetime", "the interval ends before it starts")
 		}
-		return time.Time{}, true, nil
+		return time.Time{}, true, start, end, nil
 	}
 	t, err := one(s)
-	return t, false, err
+	return t, false, time.Time{}, time.Time{}, err
 }
 
 // flipAxes swaps the first two ordinates of every position of a GeoJSON geometry.

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"fangyuan/internal/api"
-	"fangyuan/internal/auth"
 )
 
 // Prefix is where the API is served.
@@ -56,7 +55,7 @@ type Server struct {
 func New(catalogs ...Catalog) *Server {
 	return &Server{
 		Title:       "Fangyuan 方圆 OGC API – Features",
-		Description: "Divisions (行政区划), roads (道路), facilities (设施) and coverage results (覆盖分析) of Fangyuan",
+		Description: "Divisions (行政区划), roads (道路), facilities (设施), coverage results (覆盖分析), place names (地名), house numbers (门牌), boundary lines (界线) and markers (界桩) of Fangyuan",
 		Catalogs:    catalogs,
 	}
 }
@@ -75,7 +74,11 @@ func (s *Server) Routes() []api.Route {
 	fid := api.Param{Name: "featureId", In: "path", Type: "string"}
 	f := api.Param{Name: "f", In: "query", Type: "string", Enum: []string{"json", "html"}}
 	coll := Prefix + "/collections/{collectionId}"
-	role := string(auth.Planner)
+	roles := make([]string, len(EditRoles))
+	for i, r := range EditRoles {
+		roles[i] = string(r)
+	}
+	role := strings.Join(roles, "|") // narrowed per collection (Meta.EditRole) by the handlers
 	return []api.Route{
 		{Method: http.MethodGet, Path: Prefix, Tag: tag, Summary: "OGC API – Features landing page", Params: []api.Param{f}, Handler: s.landing},
 		{Method: http.MethodGet, Path: Prefix + "/api", Tag: tag, Summary: "OpenAPI 3.0 definition of the OGC API", Produces: []string{oasType}, Handler: s.openapi},
@@ -217,8 +220,44 @@ func (s *Server) find(r *http.Request) (Collection, error) {
 	return nil, api.NotFound("no collection %q", id)
 }
 
+// TRS is the temporal reference system of extents (the Gregorian calendar, UTC).
+const TRS = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+
+// extentDoc is the extent member of a collection: spatial from Meta.Extent or the
+// collection's Extenter, temporal from the Extenter; nil when nothing is known.
+func extentDoc(r *http.Request, c Collection) (map[string]any, error) {
+	m := c.Meta()
+	ext := Extent{BBox: m.Extent}
+	if e, ok := c.(Extenter); ok {
+		var err error
+		if ext, err = e.Extent(r.Context()); err != nil {
+			return nil, err
+		}
+		if ext.BBox == nil {
+			ext.BBox = m.Extent
+		}
+	}
+	doc := map[string]any{}
+	if ext.BBox != nil {
+		doc["spatial"] = map[string]any{"bbox": [][]float64{ext.BBox[:]}, "crs": CRS84.URI}
+	}
+	if ext.Temporal {
+		end := func(t time.Time) any {
+			if t.IsZero() {
+				return nil
+			}
+			return t.UTC().Format(time.RFC3339)
+		}
+		doc["temporal"] = map[string]any{"interval": [][]any{{end(ext.Start), end(ext.End)}}, "trs": TRS}
+	}
+	if len(doc) == 0 {
+		return nil, nil
+	}
+	return doc, nil
+}
+
 // collectionDoc is the JSON description of c.
-func collectionDoc(r *http.Request, c Collection, html bool, self bool) map[string]any {
+func collectionDoc(r *http.Request, c Collection, html bool, self bool) (map[string]any, error) {
 	m := c.Meta()
 	p := "/collections/" + url.PathEscape(m.ID)
 	var links []Link
@@ -237,10 +276,14 @@ func collectionDoc(r *http.Request, c Collection, html bool, self bool) map[stri
 		"id": m.ID, "title": m.Title, "description": m.Description, "itemType": "feature",
 		"crs": crsURIs(), "storageCrs": CRS84.URI, "links": links,
 	}
-	if m.Extent != nil {
-		doc["extent"] = map[string]any{"spatial": map[string]any{"bbox": [][]float64{m.Extent[:]}, "crs": CRS84.URI}}
+	ext, err := extentDoc(r, c)
+	if err != nil {
+		return nil, err
 	}
-	return doc
+	if ext != nil {
+		doc["extent"] = ext
+	}
+	return doc, nil
 }
 
 func (s *Server) collections(w http.ResponseWriter, r *http.Request) error {
@@ -257,7 +300,9 @@ func (s *Server) collections(w http.ResponseWriter, r *http.Request) error {
 	}
 	docs := make([]map[string]any, len(cs))
 	for i, c := range cs {
-		docs[i] = collectionDoc(r, c, false, false)
+		if docs[i], err = collectionDoc(r, c, false, false); err != nil {
+			return err
+		}
 	}
 	doc := map[string]any{"links": selfLinks(r, "/collections", html, jsonType), "collections": docs, "crs": crsURIs()}
 	if html {
@@ -278,7 +323,10 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	doc := collectionDoc(r, c, html, true)
+	doc, err := collectionDoc(r, c, html, true)
+	if err != nil {
+		return err
+	}
 	if html {
 		return renderHTML(w, c.Meta().Title, doc, pageCollection)
 	}
@@ -386,15 +434,12 @@ func itemsQuery(r *http.Request, m Meta) (Query, CRS, error) {
 	if q.BBox, err = parseBBox(v.Get("bbox"), bcrs); err != nil {
 		return q, CRS{}, err
 	}
-	at, interval, err := parseDatetime(v.Get("datetime"))
+	at, interval, start, end, err := parseDatetime(v.Get("datetime"))
 	if err != nil {
 		return q, CRS{}, err
 	}
 	if m.Temporal {
-		if interval {
-			return q, CRS{}, api.BadRequest("datetime", "this collection takes an instant (the as-of date of its versioned records), not an interval")
-		}
-		q.AsOf = at
+		q.AsOf, q.Interval, q.Start, q.End = at, interval, start, end
 	}
 	q.After, q.Before = v.Get("after"), v.Get("before")
 	if q.After != "" && q.Before != "" {

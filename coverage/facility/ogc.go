@@ -37,7 +37,7 @@ func (s *Store) Collections() ogcapi.Static {
 		src := sqlsource.Must(s.pool, sqlsource.Spec{
 			Meta: ogcapi.Meta{ID: "facilities-" + k.ID, Title: k.Name + " " + k.En, GeometryType: "Point",
 				Description: "Facilities of kind " + k.ID + " (设施: " + k.Name + ")", Properties: ogcProperties},
-			From: ogcFrom, Where: ogcWhere, Args: []any{k.ID}, Key: ogcKey, IntKey: true, Geom: ogcGeom,
+			From: ogcFrom, Where: ogcWhere, Args: []any{k.ID}, Key: ogcKey, KeyPrefix: ogcKeyPrefix, IntKey: true, Geom: ogcGeom,
 			Columns: ogcColumns, Version: "f.version",
 		})
 		out = append(out, &collection{Source: src, store: s, kind: k.ID})
@@ -200,7 +200,7 @@ func (c *collection) Update(ctx context.Context, fid string, version int, f ogca
 }
 
 // Delete removes the facility.
-func (c *collection) Delete(ctx context.Context, fid string, version int) error {
+func (c *collection) Delete(ctx context.Context, fid string, version int, _ map[string]string) error {
 	cur, err := c.current(ctx, fid)
 	if err != nil {
 		return err

@@ -104,7 +104,9 @@ const (
 	ogcFrom  = `facility f`
 	ogcWhere = `f.kind = $1`
 	ogcKey   = `f.id`
-	ogcGeom  = `f.geom`
+	// Fixed by ogcWhere: pages are ranges of the (kind, id) index of migration 015.
+	ogcKeyPrefix = `f.kind`
+	ogcGeom      = `f.geom`
 )
 
 // ogcColumns are the expressions of ogcProperties, in order.

@@ -305,3 +305,25 @@ const sqlTopologyUnits = `
 SELECT code::text, name, coalesce(parent_code::text, ''), ST_AsBinary(geom) FROM admin_unit
 WHERE valid_to IS NULL AND level = $1 AND geom IS NOT NULL AND code LIKE $2 || '%'
 ORDER BY code`
+
+// Marker edits one at a time (marker_edit.go).
+const (
+	// Whether inspection rounds refer to the marker (findings or a package issued with it).
+	sqlMarkerInRounds = `SELECT EXISTS (SELECT 1 FROM inspection_finding WHERE marker_id = $1)
+  OR EXISTS (SELECT 1 FROM inspection_package_marker WHERE marker_id = $1)`
+
+	sqlDeleteMarker = `DELETE FROM boundary_marker WHERE id = $1 AND version = $2`
+)
+
+// The OGC API collections (ogc.go): one expression per property.
+const (
+	ogcLineFrom   = `boundary_line b`
+	ogcMarkerFrom = `boundary_marker m JOIN boundary_line b ON b.id = m.line_id`
+)
+
+var (
+	ogcLineColumns = []string{`b.ext_id`, `b.name`, `b.level`, `b.left_code`, `b.right_code`, `b.origin`, `b.source`,
+		`round(coalesce(b.length_m, ST_Length(b.geom::geography))::numeric, 1)`, `b.version`, `b.updated_at`}
+	ogcMarkerColumns = []string{`m.number`, `b.ext_id`, `m.line_id`, `b.name`, `m.kind`, `m.condition`, `to_json(m.photos)`,
+		`m.installed_on::text`, `m.last_inspected::text`, `m.findings`, `m.source`, `m.version`, `m.updated_at`}
+)

@@ -82,3 +82,14 @@ LEFT JOIN admin_unit u ON u.code = r.admin_code AND u.valid_to IS NULL
 WHERE r.admin_code LIKE $1 || '%' AND h.status <> 'retired'
 ORDER BY h.road_id, h.id`
 )
+
+// The OGC API collection (ogc.go): one expression per property of ogcProperties; the
+// address as Address formats it.
+const ogcFrom = `house_number h JOIN road r ON r.id = h.road_id`
+
+var ogcColumns = []string{
+	`r.name || h.number || '号' || h.suffix || CASE WHEN h.building <> '' THEN h.building || '幢' ELSE '' END
+	 || CASE WHEN h.unit <> '' THEN h.unit || '单元' ELSE '' END || CASE WHEN h.room <> '' THEN h.room || '室' ELSE '' END`,
+	`h.road_id`, `r.name`, `h.number`, `h.suffix`, `h.building`, `h.unit`, `h.room`, `h.admin_code`, `h.status`,
+	`h.valid_from::text`, `h.valid_to::text`, `h.approval_no`, `h.approved_on::text`, `h.planned_on::text`, `h.activated_on::text`,
+	`h.retired_on::text`, `h.note`, `h.predecessor_id`, `h.source`, `h.version`}

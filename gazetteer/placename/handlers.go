@@ -1,6 +1,7 @@
 package placename
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
@@ -298,7 +299,9 @@ func each(g orb.Geometry, fn func(orb.Point) bool) bool {
 
 // input validates b into an Input, naming the first bad field; the admin code must name a
 // current division, or is taken from the geometry.
-func (s *Store) input(r *http.Request, b body) (Input, error) {
+func (s *Store) input(r *http.Request, b body) (Input, error) { return s.inputCtx(r.Context(), b) }
+
+func (s *Store) inputCtx(ctx context.Context, b body) (Input, error) {
 	in := Input{Name: b.Name, Pinyin: b.Pinyin, Category: b.Category, AdminCode: b.AdminCode, Aliases: b.Aliases,
 		Origin: b.Origin, Meaning: b.Meaning, History: b.History, HeritageLevel: b.HeritageLevel, HeritageList: b.HeritageList,
 		Status: b.Status, ApprovalNo: b.ApprovalNo, ApprovedOn: b.ApprovedOn}
@@ -310,7 +313,6 @@ func (s *Store) input(r *http.Request, b body) (Input, error) {
 		return in, err
 	}
 	in.GeoJSON = g
-	ctx := r.Context()
 	if in.AdminCode == "" {
 		if g == nil {
 			return in, api.BadRequest("admin_code", "required (or a geometry inside a division's boundary)")

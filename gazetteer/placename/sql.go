@@ -148,3 +148,15 @@ WITH ins AS (
 INSERT INTO place_name_history (place_name_id, act, name_after, pinyin_after, approval_no, approved_on, actor)
 SELECT id, 'name', name, pinyin, approval_no, approved_on, $2 FROM ins`
 )
+
+// The OGC API collection (ogc.go): one expression per property of ogcProperties.
+const (
+	ogcFrom = `place_name p`
+	// Validity starts at the naming act (none recorded: open).
+	ogcNamedOn = `coalesce((SELECT h.approved_on FROM place_name_history h WHERE h.place_name_id = p.id AND h.act = 'name' ORDER BY h.id LIMIT 1), '-infinity'::date)`
+)
+
+var ogcColumns = []string{`p.name`, `p.pinyin`, `p.category`, `p.admin_code`, `to_json(p.aliases)`, `p.origin`, `p.meaning`, `p.history`,
+	`p.heritage_level`, `p.heritage_list`, `p.status`, `p.approval_no`, `p.approved_on::text`,
+	`(SELECT h.approved_on::text FROM place_name_history h WHERE h.place_name_id = p.id AND h.act = 'name' ORDER BY h.id LIMIT 1)`,
+	`p.retired_on::text`, `p.source`, `p.version`, `p.updated_at`}

@@ -159,8 +159,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		s.Tiles.Routes(),
 		glyphs.New(glyphs.Config{Log: log}).Routes(), // /fonts/{fontstack}/{range}.pbf: map label glyphs
 		authStore.Routes(),
-		plate.NewStore(pool, cmp.Or(cfg.PublicURL, "http://localhost:8080")).Routes(),                              // 数字门牌 and /p/{id}
-		ogcapi.New(gazetteer.NewStore(pool).Collections(), facility.NewStore(pool).Collections(), s.Runs).Routes(), // OGC API – Features under /ogc
+		plate.NewStore(pool, cmp.Or(cfg.PublicURL, "http://localhost:8080")).Routes(), // 数字门牌 and /p/{id}
+		ogcapi.New(gazetteer.NewStore(pool).Collections(), facility.NewStore(pool).Collections(), s.Runs,
+			places.Collections(), housenumber.NewStore(pool).Collections(), boundary.NewStore(pool).Collections()).Routes(), // OGC API – Features under /ogc
 		svc.routes(), // /healthz, /api/version, /api/openapi.json, /metrics
 	} {
 		rt.Handle(routes...)

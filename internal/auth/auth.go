@@ -48,8 +48,13 @@ func roleNames() []string {
 }
 
 // Allows reports whether a principal with role have may do what needs role need. An
-// empty need is a read, which every role may do.
+// empty need is a read, which every role may do. A need may list alternatives separated
+// by "|" (planner|names-editor): any one of them allows (a route whose handler then
+// narrows by the resource, as the OGC API's editable collections do).
 func Allows(have, need Role) bool {
+	if a, b, ok := strings.Cut(string(need), "|"); ok {
+		return Allows(have, Role(a)) || Allows(have, Role(b))
+	}
 	switch {
 	case need == "" || need == Viewer:
 		return have != ""

@@ -19,6 +19,10 @@ func TestAllows(t *testing.T) {
 		{Admin, Admin, true},
 		{Planner, Admin, false},
 		{"", "", false},
+		{NamesEditor, Planner + "|" + NamesEditor, true},
+		{BoundaryEditor, Planner + "|" + NamesEditor, false},
+		{Viewer, Planner + "|" + NamesEditor + "|" + BoundaryEditor, false},
+		{Admin, Planner + "|" + BoundaryEditor, true},
 	}
 	for _, tt := range tests {
 		if got := Allows(tt.have, tt.need); got != tt.want {

@@ -31,6 +31,13 @@ type Spec struct {
 	Args  []any
 	// Key is the keyset column: unique, indexed, and also the feature id.
 	Key string
+	// KeyPrefix is a column that Where fixes to the first argument: Where must be exactly
+	// KeyPrefix + " = $1" (e.g. "f.kind = $1"). The page is then read as the range of an
+	// index on (KeyPrefix, Key): (prefix, key) > ($1, cursor) AND prefix <= $1, ORDER BY
+	// prefix, key. Written with "prefix = $1" the planner treats the prefix as a constant,
+	// orders by Key alone and may scan Key's own index filtering by prefix, reading every
+	// row of the other prefixes that come first (0.25 s behind 500,000 of them).
+	KeyPrefix string
 	// IntKey: Key is an integer (cursors and ids are parsed as numbers).
 	IntKey bool
 	// Geom is a geometry expression in SRID 4326, or "" for none.
@@ -39,8 +46,14 @@ type Spec struct {
 	Columns []string
 	// Version is the row version expression, or "".
 	Version string
+	// ValidFrom and ValidTo are the date expressions of a temporal collection's validity
+	// [from, to) (Meta.Temporal); ValidTo NULL means still valid, and "" means the records
+	// have no end. They serve datetime instants and intervals and the temporal extent.
+	ValidFrom, ValidTo string
 	// Current is the condition selecting the current records when no datetime is given
-	// (Meta.Temporal); AsOf the one for a date, with %[1]s standing for the date.
+	// (Meta.Temporal); default ValidTo IS NULL (every record without ValidTo). AsOf is
+	// the one for a date, with %[1]s standing for the date; default from ValidFrom and
+	// ValidTo.
 	Current, AsOf string
 }
 
@@ -52,6 +65,9 @@ type Source struct {
 
 // New returns the collection of spec on pool.
 func New(pool *pgxpool.Pool, spec Spec) (*Source, error) {
+	if spec.KeyPrefix != "" && (spec.Where != spec.KeyPrefix+" = $1" || len(spec.Args) == 0) {
+		return nil, fmt.Errorf("collection %s: KeyPrefix %s needs Where %q with an argument, not %q", spec.Meta.ID, spec.KeyPrefix, spec.KeyPrefix+" = $1", spec.Where)
+	}
 	if len(spec.Columns) != len(spec.Meta.Properties) {
 		return nil, fmt.Errorf("collection %s: %d columns for %d properties", spec.Meta.ID, len(spec.Columns), len(spec.Meta.Properties))
 	}
@@ -114,10 +130,8 @@ func (c *Source) where(q ogcapi.Query) (*builder, error) {
 		b.conds = append(b.conds, "("+c.s.Where+")")
 	}
 	if c.s.Meta.Temporal {
-		if q.AsOf.IsZero() {
-			b.conds = append(b.conds, "("+c.s.Current+")")
-		} else {
-			b.conds = append(b.conds, "("+fmt.Sprintf(c.s.AsOf, b.arg(q.AsOf.Format(time.DateOnly))+"::date")+")")
+		if cond := c.temporal(b, q); cond != "" {
+			b.conds = append(b.conds, "("+cond+")")
 		}
 	}
 	if q.BBox != nil {
@@ -141,6 +155,42 @@ func (c *Source) where(q ogcapi.Query) (*builder, error) {
 		b.conds = append(b.conds, fmt.Sprintf("(%s)::text = %s", c.s.Columns[i], b.arg(q.Filters[n])))
 	}
 	return b, nil
+}
+
+// temporal is the condition of datetime (none: the current records): an instant selects
+// the records valid on its date, a closed interval [start, end] the records whose
+// validity [from, to) meets it: from <= end and (to is open or to > start).
+func (c *Source) temporal(b *builder, q ogcapi.Query) string {
+	date := func(t time.Time) string { return b.arg(t.Format(time.DateOnly)) + "::date" }
+	switch {
+	case q.Interval:
+		var conds []string
+		if !q.End.IsZero() && c.s.ValidFrom != "" {
+			conds = append(conds, c.s.ValidFrom+" <= "+date(q.End))
+		}
+		if !q.Start.IsZero() && c.s.ValidTo != "" {
+			conds = append(conds, "("+c.s.ValidTo+" IS NULL OR "+c.s.ValidTo+" > "+date(q.Start)+")")
+		}
+		return strings.Join(conds, " AND ")
+	case !q.AsOf.IsZero():
+		if c.s.AsOf != "" {
+			return fmt.Sprintf(c.s.AsOf, date(q.AsOf))
+		}
+		d := date(q.AsOf)
+		var conds []string
+		if c.s.ValidFrom != "" {
+			conds = append(conds, c.s.ValidFrom+" <= "+d)
+		}
+		if c.s.ValidTo != "" {
+			conds = append(conds, "("+c.s.ValidTo+" IS NULL OR "+c.s.ValidTo+" > "+d+")")
+		}
+		return strings.Join(conds, " AND ")
+	case c.s.Current != "":
+		return c.s.Current
+	case c.s.ValidTo != "":
+		return c.s.ValidTo + " IS NULL"
+	}
+	return ""
 }
 
 func whereSQL(conds []string) string {
@@ -172,23 +222,41 @@ func (c *Source) Items(ctx context.Context, q ogcapi.Query) (ogcapi.Page, error)
 	countArgs := append([]any(nil), b.args...)
 	order := " ORDER BY " + c.s.Key + " ASC"
 	conds := b.conds
-	switch {
-	case q.After != "":
-		k, err := c.keyArg(b, q.After)
-		if err != nil {
+	var k string
+	if q.After != "" || q.Before != "" {
+		if k, err = c.keyArg(b, q.After+q.Before); err != nil {
 			return page, err
 		}
-		conds = append(conds, c.s.Key+" > "+k)
-	case q.Before != "":
-		k, err := c.keyArg(b, q.Before)
-		if err != nil {
-			return page, err
+	}
+	if p := c.s.KeyPrefix; p != "" {
+		// The range of the (prefix, key) index; conds[0] is Where (prefix = $1).
+		conds = append([]string(nil), conds[1:]...)
+		switch {
+		case q.After != "":
+			conds = append(conds, "("+p+", "+c.s.Key+") > ($1, "+k+")", p+" <= $1")
+		case q.Before != "":
+			conds = append(conds, "("+p+", "+c.s.Key+") < ($1, "+k+")", p+" >= $1")
+		default:
+			conds = append(conds, p+" >= $1", p+" <= $1")
 		}
-		conds = append(conds, c.s.Key+" < "+k)
-		order = " ORDER BY " + c.s.Key + " DESC"
+		order = " ORDER BY " + p + " ASC, " + c.s.Key + " ASC"
+		if q.Before != "" {
+			order = " ORDER BY " + p + " DESC, " + c.s.Key + " DESC"
+		}
+	} else {
+		switch {
+		case q.After != "":
+			conds = append(conds, c.s.Key+" > "+k)
+		case q.Before != "":
+			conds = append(conds, c.s.Key+" < "+k)
+			order = " ORDER BY " + c.s.Key + " DESC"
+		}
 	}
 	sql := "SELECT " + c.selectList() + " FROM " + c.s.From + whereSQL(conds) + order + " LIMIT " + b.arg(q.Limit+1)
-	rows, err := c.pool.Query(ctx, sql, b.args...)
+	// Planned with the values at hand every time (an unnamed statement), not by a cached
+	// generic plan, which estimates every parameter alike (a bbox of a street and one of a
+	// province, a rare kind and a common one).
+	rows, err := c.pool.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, b.args...)...)
 	if err != nil {
 		return page, err
 	}
@@ -207,7 +275,7 @@ func (c *Source) Items(ctx context.Context, q ogcapi.Query) (ogcapi.Page, error)
 		// An exact count whose cost is bounded: it stops after CountCap+1 rows.
 		cs := "SELECT count(*) FROM (SELECT 1 FROM " + c.s.From + base + " LIMIT " + strconv.Itoa(q.CountCap+1) + ") s"
 		var n int64
-		if err := c.pool.QueryRow(ctx, cs, countArgs...).Scan(&n); err != nil {
+		if err := c.pool.QueryRow(ctx, cs, append([]any{pgx.QueryExecModeExec}, countArgs...)...).Scan(&n); err != nil {
 			return page, err
 		}
 		if n <= int64(q.CountCap) {
