@@ -101,6 +101,51 @@ func (l *live) keys(base, ov []key) []key {
 	return out
 }
 
+// entryBefore is the order of entries a fresh New gives them: by kind (divisions, roads,
+// place names, addresses), then by row as loaded (divisions by code and validity, the
+// others by id; addresses by road and number). Entries added by updates come after the
+// base ones in the entries slice, so an updated index compares their rows.
+func (ix *Index) entryBefore(a, b int32) bool {
+	if ix.live == nil || (int(a) < ix.live.base.entries && int(b) < ix.live.base.entries) {
+		return a < b
+	}
+	x, y := &ix.entries[a], &ix.entries[b]
+	if x.kind != y.kind {
+		return kindOrder[x.kind] < kindOrder[y.kind]
+	}
+	d := ix.data
+	switch x.kind {
+	case KindDivision:
+		u, v := &d.Units[x.ref], &d.Units[y.ref]
+		if u.Code != v.Code {
+			return u.Code < v.Code
+		}
+		if u.From != v.From {
+			return u.From < v.From
+		}
+	case KindRoad:
+		if i, j := d.Roads[x.ref].ID, d.Roads[y.ref].ID; i != j {
+			return i < j
+		}
+	case KindPlace:
+		if i, j := d.Places[x.ref].ID, d.Places[y.ref].ID; i != j {
+			return i < j
+		}
+	case KindAddress:
+		h, k := &d.Houses[x.ref], &d.Houses[y.ref]
+		if h.RoadID != k.RoadID {
+			return h.RoadID < k.RoadID
+		}
+		if h.Number != k.Number {
+			return h.Number < k.Number
+		}
+	}
+	return a < b
+}
+
+// kindOrder is the order New adds the kinds in.
+var kindOrder = [4]int{KindDivision: 0, KindRoad: 1, KindPlace: 2, KindAddress: 3}
+
 func (l *live) entryOf(kind uint8, slot int32) int32 {
 	if e, ok := l.moved[uint64(kind)<<32|uint64(uint32(slot))]; ok {
 		return e

@@ -263,7 +263,7 @@ func (ix *Index) finish(c *collector) []Hit {
 		if x.code != y.code {
 			return x.code < y.code
 		}
-		return c.ents[order[a]] < c.ents[order[b]] // versions of one code: a fixed order
+		return ix.entryBefore(c.ents[order[a]], c.ents[order[b]]) // versions of one code: a fixed order
 	})
 	var hits []Hit
 	units := map[int32]bool{}
