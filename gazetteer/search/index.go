@@ -97,6 +97,7 @@ func New(d *snapshot.Data) *Index {
 		ix.addHouse(int32(i))
 	}
 	ix.sortKeys()
+	ix.entries = snapshot.Headroom(ix.entries) // updates in place append entries (live.go)
 	return ix
 }
 

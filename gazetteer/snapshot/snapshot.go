@@ -147,7 +147,20 @@ func Load(ctx context.Context, pool *pgxpool.Pool) (*Data, error) {
 	if d.Places, err = queryPlaces(ctx, pool, sqlPlaceNames); err != nil {
 		return nil, err
 	}
+	d.Units, d.Roads, d.Houses, d.Places = Headroom(d.Units), Headroom(d.Roads), Headroom(d.Houses), Headroom(d.Places)
 	return d, nil
+}
+
+// Headroom returns s with room to append a few per cent more without moving it: updates
+// in place append rows (Data.Apply), and a slice that grows is copied whole while the
+// previous State still holds the old array. The room is 1,024 + 1/32 of the length.
+func Headroom[T any](s []T) []T {
+	if room := 1024 + len(s)/32; cap(s)-len(s) < room {
+		out := make([]T, len(s), len(s)+room)
+		copy(out, s)
+		return out
+	}
+	return s
 }
 
 // querier is a pool or a transaction.
