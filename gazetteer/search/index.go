@@ -58,6 +58,11 @@ type Index struct {
 	dels    []del              // one-deletion neighbourhood of Chinese names, for typos
 	memo    Stats
 	live    *live // updates in place since New (live.go); nil: none
+	// addrs are the address entries of New (the level-7 keys), sorted by their text; the
+	// text is made when needed (addrText) rather than stored: 1.6 M addresses would hold
+	// ~75 MB of key strings. An overlay (live.go) keeps its few addresses as plain keys.
+	addrs   []int32
+	overlay bool
 }
 
 type del struct {
@@ -110,6 +115,26 @@ func (ix *Index) sortKeys() {
 		nkeys += len(ks)
 	}
 	sort.Slice(ix.dels, func(a, b int) bool { return ix.dels[a].h < ix.dels[b].h })
+	if len(ix.addrs) > 0 {
+		type at struct {
+			s string
+			e int32
+		}
+		tmp := make([]at, len(ix.addrs))
+		for i, e := range ix.addrs {
+			tmp[i] = at{ix.addrText(e), e}
+		}
+		slices.SortFunc(tmp, func(a, b at) int {
+			if c := strings.Compare(a.s, b.s); c != 0 {
+				return c
+			}
+			return int(a.e - b.e)
+		})
+		for i := range tmp {
+			ix.addrs[i] = tmp[i].e
+		}
+		nkeys += len(ix.addrs)
+	}
 	ix.memo = Stats{Entries: len(ix.entries), Keys: nkeys, Bigrams: len(ix.bigrams), Typos: len(ix.dels)}
 }
 
@@ -150,8 +175,43 @@ func (ix *Index) addHouse(i int32) int32 {
 		return -1
 	}
 	e := ix.add(entry{kind: KindAddress, level: 7, ref: i, code: h.AdminCode})
-	ix.addKey(7, AddressText(d.Roads[ri].Name, h.Number, h.Suffix), e, clsName)
+	if ix.overlay {
+		ix.addKey(7, AddressText(d.Roads[ri].Name, h.Number, h.Suffix), e, clsName)
+	} else {
+		ix.addrs = append(ix.addrs, e)
+	}
 	return e
+}
+
+// addrText is the text of an address entry of New: its house number on its road as
+// loaded (Data.RoadByID and the road's row as loaded never change; a renamed road's
+// addresses are re-added to the overlay).
+func (ix *Index) addrText(e int32) string {
+	d := ix.data
+	h := &d.Houses[ix.entries[e].ref]
+	return AddressText(d.Roads[d.RoadByID[h.RoadID]].Name, h.Number, h.Suffix)
+}
+
+// addrRangeCap bounds the address keys a prefix returns: the most a query looks at.
+const addrRangeCap = prefixScanFilter
+
+// addrRange returns the address keys of New starting with p, sorted, without dead
+// entries, at most addrRangeCap.
+func (ix *Index) addrRange(p string) []key {
+	a := ix.addrs
+	lo := sort.Search(len(a), func(i int) bool { return ix.addrText(a[i]) >= p })
+	var out []key
+	for i := lo; i < len(a) && len(out) < addrRangeCap; i++ {
+		t := ix.addrText(a[i])
+		if !strings.HasPrefix(t, p) {
+			break
+		}
+		if ix.live != nil && ix.live.isDead(a[i]) {
+			continue
+		}
+		out = append(out, key{s: t, e: a[i], cls: clsName})
+	}
+	return out
 }
 
 func initialsOf(draft string) string {
@@ -331,7 +391,12 @@ func (ix *Index) EntryUnit(e int32) int32 {
 
 // prefixRange returns the keys of level l starting with p, sorted.
 func (ix *Index) prefixRange(l int, p string) []key {
-	base := prefixOf(ix.byLevel[l], p)
+	var base []key
+	if l == 7 && len(ix.addrs) > 0 {
+		base = ix.addrRange(p)
+	} else {
+		base = prefixOf(ix.byLevel[l], p)
+	}
 	if ix.live == nil {
 		return base
 	}

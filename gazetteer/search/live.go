@@ -174,7 +174,7 @@ func (ix *Index) Apply(nd *snapshot.Data, dl *snapshot.Delta) *Index {
 		nl.base = baseRefsOf(ix)
 		nl.moved = map[uint64]int32{}
 		nl.dead = make([]uint64, (len(ix.entries)+64)/64)
-		ov = &Index{exact: map[string][]int32{}, bigrams: map[uint64][]int32{}}
+		ov = &Index{exact: map[string][]int32{}, bigrams: map[uint64][]int32{}, overlay: true}
 	} else {
 		nl.base = old.base
 		nl.moved = make(map[uint64]int32, len(old.moved)+len(dl.NewHouses)+len(dl.NewUnits))
@@ -185,7 +185,7 @@ func (ix *Index) Apply(nd *snapshot.Data, dl *snapshot.Delta) *Index {
 		nl.ndead = old.ndead
 		o := old.ov
 		ov = &Index{exact: make(map[string][]int32, len(o.exact)+16), bigrams: make(map[uint64][]int32, len(o.bigrams)+16),
-			dels: slices.Clone(o.dels)}
+			dels: slices.Clone(o.dels), overlay: true}
 		for k, v := range o.exact {
 			ov.exact[k] = v
 		}
@@ -262,7 +262,7 @@ func (ix *Index) Apply(nd *snapshot.Data, dl *snapshot.Delta) *Index {
 	nix.entries = ov.entries
 	nix.live = nl
 	nix.memo.Entries = len(ov.entries) - nl.ndead
-	nix.memo.Keys = ix.baseKeys() + ov.memo.Keys
+	nix.memo.Keys = ix.baseKeys() + len(ix.addrs) + ov.memo.Keys
 	return &nix
 }
 

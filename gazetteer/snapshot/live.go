@@ -295,6 +295,7 @@ func max64(a, b int64) int64 {
 }
 
 func (ch *Changes) load(ctx context.Context, tx pgx.Tx, codes []string, roads, houses, places []int64) error {
+	in := interner{}
 	slices.Sort(codes)
 	codes = slices.Compact(codes)
 	ch.Units = make(map[string][]Unit, len(codes))
@@ -302,7 +303,7 @@ func (ch *Changes) load(ctx context.Context, tx pgx.Tx, codes []string, roads, h
 	ch.Houses = map[int64]*House{}
 	ch.Places = map[int64]*Place{}
 	if len(codes) > 0 {
-		us, err := queryUnits(ctx, tx, sqlUnitsByCode, codes)
+		us, err := queryUnits(ctx, tx, in, sqlUnitsByCode, codes)
 		if err != nil {
 			return err
 		}
@@ -314,7 +315,7 @@ func (ch *Changes) load(ctx context.Context, tx pgx.Tx, codes []string, roads, h
 		}
 	}
 	if len(roads) > 0 {
-		rs, err := queryRoads(ctx, tx, sqlRoadsByID, roads)
+		rs, err := queryRoads(ctx, tx, in, sqlRoadsByID, roads)
 		if err != nil {
 			return err
 		}
@@ -326,7 +327,7 @@ func (ch *Changes) load(ctx context.Context, tx pgx.Tx, codes []string, roads, h
 		}
 	}
 	if len(houses) > 0 {
-		hs, err := queryHouses(ctx, tx, sqlHouseNumbersByID, houses)
+		hs, err := queryHouses(ctx, tx, in, sqlHouseNumbersByID, houses)
 		if err != nil {
 			return err
 		}
@@ -338,7 +339,7 @@ func (ch *Changes) load(ctx context.Context, tx pgx.Tx, codes []string, roads, h
 		}
 	}
 	if len(places) > 0 {
-		ps, err := queryPlaces(ctx, tx, sqlPlaceNamesByID, places)
+		ps, err := queryPlaces(ctx, tx, in, sqlPlaceNamesByID, places)
 		if err != nil {
 			return err
 		}

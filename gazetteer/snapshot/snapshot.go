@@ -130,21 +130,22 @@ type Data struct {
 func Load(ctx context.Context, pool *pgxpool.Pool) (*Data, error) {
 	d := &Data{Loaded: time.Now()}
 	var err error
-	if d.Units, err = queryUnits(ctx, pool, sqlUnits); err != nil {
+	in := interner{} // one string for the many equal codes and kinds (tens of MB at national size)
+	if d.Units, err = queryUnits(ctx, pool, in, sqlUnits); err != nil {
 		return nil, err
 	}
 	d.index()
-	if d.Roads, err = queryRoads(ctx, pool, sqlRoads); err != nil {
+	if d.Roads, err = queryRoads(ctx, pool, in, sqlRoads); err != nil {
 		return nil, err
 	}
 	d.RoadByID = make(map[int64]int32, len(d.Roads))
 	for i, r := range d.Roads {
 		d.RoadByID[r.ID] = int32(i)
 	}
-	if d.Houses, err = queryHouses(ctx, pool, sqlHouseNumbers); err != nil {
+	if d.Houses, err = queryHouses(ctx, pool, in, sqlHouseNumbers); err != nil {
 		return nil, err
 	}
-	if d.Places, err = queryPlaces(ctx, pool, sqlPlaceNames); err != nil {
+	if d.Places, err = queryPlaces(ctx, pool, in, sqlPlaceNames); err != nil {
 		return nil, err
 	}
 	d.Units, d.Roads, d.Houses, d.Places = Headroom(d.Units), Headroom(d.Roads), Headroom(d.Houses), Headroom(d.Places)
@@ -163,12 +164,26 @@ func Headroom[T any](s []T) []T {
 	return s
 }
 
+// interner hands out one copy of equal strings.
+type interner map[string]string
+
+func (in interner) s(v string) string {
+	if v == "" {
+		return ""
+	}
+	if c, ok := in[v]; ok {
+		return c
+	}
+	in[v] = v
+	return v
+}
+
 // querier is a pool or a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-func queryUnits(ctx context.Context, q querier, sql string, args ...any) ([]Unit, error) {
+func queryUnits(ctx context.Context, q querier, in interner, sql string, args ...any) ([]Unit, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load divisions: %w", err)
@@ -188,6 +203,7 @@ func queryUnits(ctx context.Context, q querier, sql string, args ...any) ([]Unit
 			return nil, fmt.Errorf("load divisions: %w", err)
 		}
 		u.Level, u.From, u.To = int8(level), Day(from), Day(to)
+		u.Code, u.Parent, u.Kind = in.s(u.Code), in.s(u.Parent), in.s(u.Kind)
 		if geomWKB != nil {
 			u.HasGeom = true
 			g, err := wkb.Unmarshal(geomWKB)
@@ -235,7 +251,7 @@ func (d *Data) index() {
 	}
 }
 
-func queryRoads(ctx context.Context, q querier, sql string, args ...any) ([]Road, error) {
+func queryRoads(ctx context.Context, q querier, in interner, sql string, args ...any) ([]Road, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load roads: %w", err)
@@ -260,12 +276,13 @@ func queryRoads(ctx context.Context, q querier, sql string, args ...any) ([]Road
 			return nil, fmt.Errorf("road %d: geometry is %s, want a LineString", r.ID, g.GeoJSONType())
 		}
 		r.Line, r.OriginEnd, r.OddLeft = ls, origin == "end", side == "left"
+		r.AdminCode, r.Kind = in.s(r.AdminCode), in.s(r.Kind)
 		out = append(out, r)
 	}
 	return out, rows.Err()
 }
 
-func queryHouses(ctx context.Context, q querier, sql string, args ...any) ([]House, error) {
+func queryHouses(ctx context.Context, q querier, in interner, sql string, args ...any) ([]House, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load house numbers: %w", err)
@@ -281,12 +298,13 @@ func queryHouses(ctx context.Context, q querier, sql string, args ...any) ([]Hou
 			return nil, fmt.Errorf("load house numbers: %w", err)
 		}
 		h.From, h.To = Day(from), Day(to)
+		h.AdminCode, h.Suffix, h.Building = in.s(h.AdminCode), in.s(h.Suffix), in.s(h.Building)
 		out = append(out, h)
 	}
 	return out, rows.Err()
 }
 
-func queryPlaces(ctx context.Context, q querier, sql string, args ...any) ([]Place, error) {
+func queryPlaces(ctx context.Context, q querier, in interner, sql string, args ...any) ([]Place, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load place names: %w", err)
@@ -303,6 +321,7 @@ func queryPlaces(ctx context.Context, q querier, sql string, args ...any) ([]Pla
 			return nil, fmt.Errorf("load place names: %w", err)
 		}
 		p.Aliases = append(p.Aliases, hist...)
+		p.AdminCode, p.Category = in.s(p.AdminCode), in.s(p.Category)
 		if cx != nil && cy != nil {
 			p.Point, p.HasPoint = orb.Point{*cx, *cy}, true
 		}
