@@ -303,7 +303,11 @@ func (ch *Changes) load(ctx context.Context, tx pgx.Tx, codes []string, roads, h
 	ch.Houses = map[int64]*House{}
 	ch.Places = map[int64]*Place{}
 	if len(codes) > 0 {
-		us, err := queryUnits(ctx, tx, in, sqlUnitsByCode, codes)
+		nums := make([]int64, len(codes))
+		for i, c := range codes {
+			nums[i], _ = strconv.ParseInt(c, 10, 64)
+		}
+		us, err := queryUnits(ctx, tx, in, sqlUnitsByCode, nums)
 		if err != nil {
 			return err
 		}
