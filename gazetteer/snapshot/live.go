@@ -90,7 +90,8 @@ func (d *Data) RoadIndex(id int64) (int32, bool) {
 	return i, ok
 }
 
-// HouseIndex returns the slot in Houses of the current house number with id.
+// HouseIndex returns the slot in Houses of the current house number with id (on a Data
+// after IndexIDs, or one made by Apply).
 func (d *Data) HouseIndex(id int64) (int32, bool) {
 	if d.ov != nil {
 		if i, ok := d.ov.houses[id]; ok {
@@ -105,7 +106,7 @@ func (d *Data) HouseIndex(id int64) (int32, bool) {
 	return ids.houses[k], true
 }
 
-// PlaceIndex returns the slot in Places of the current place name with id.
+// PlaceIndex returns the slot in Places of the current place name with id (as HouseIndex).
 func (d *Data) PlaceIndex(id int64) (int32, bool) {
 	if d.ov != nil {
 		if i, ok := d.ov.places[id]; ok {
