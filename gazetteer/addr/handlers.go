@@ -207,9 +207,15 @@ func (s *Service) handleGeocodeBatch(w http.ResponseWriter, r *http.Request) err
 
 func (s *Service) handleIndex(w http.ResponseWriter, r *http.Request) error {
 	st := s.Current()
-	return api.WriteJSON(w, http.StatusOK, map[string]any{
+	units, roads, houses, places := st.Data.Counts()
+	out := map[string]any{
 		"built_at": st.Built.UTC().Format("2006-01-02T15:04:05Z"), "build_ms": st.BuildMS, "heap_mb_after_build": int(st.HeapMB),
-		"divisions": len(st.Data.Units), "roads": len(st.Data.Roads), "house_numbers": len(st.Data.Houses),
-		"place_names": len(st.Data.Places), "search": st.Search.Stats(),
-	})
+		"divisions": units, "roads": roads, "house_numbers": houses,
+		"place_names": places, "search": st.Search.Stats(),
+		"change_seq": st.Seq, "rows_updated_in_place": st.Data.Updated(),
+	}
+	if !st.Updated.IsZero() {
+		out["updated_at"], out["update_ms"] = st.Updated.UTC().Format("2006-01-02T15:04:05.000Z"), st.UpdateMS
+	}
+	return api.WriteJSON(w, http.StatusOK, out)
 }

@@ -271,7 +271,7 @@ func typoExtend(ix *search.Index, hyps []hyp, rs []rune, i int, day snapshot.Day
 		if h.deepest < 0 {
 			continue
 		}
-		for _, c := range d.Children[d.Units[h.deepest].Code] {
+		for _, c := range d.ChildrenOf(d.Units[h.deepest].Code) {
 			if !d.Units[c].ValidAt(day) {
 				continue
 			}

@@ -19,7 +19,7 @@ func (ix *Index) NearestHouseOnSide(pt orb.Point, day snapshot.Day, maxM float64
 	r := &ix.data.Roads[ri]
 	mx, my := metresPerDeg(pt[1])
 	best, bestD := int32(-1), math.Inf(1)
-	for _, hi := range ix.houses[r.ID] {
+	for _, hi := range ix.HousesOf(r.ID) {
 		h := &ix.data.Houses[hi]
 		if h.From > day || day >= h.To {
 			continue

@@ -24,7 +24,9 @@ type Index struct {
 	stree  rtree.RTreeG[int32]
 	htree  rtree.RTreeG[int32]
 	roads  []roadGeom
-	houses map[int64][]int32 // house numbers by road id
+	houses map[int64][]int32 // house numbers by road id (as built)
+	// housesOv replaces houses' entry for roads whose house numbers changed in place (live.go).
+	housesOv map[int64][]int32
 }
 
 type indexedPoly struct {
@@ -65,19 +67,7 @@ func New(d *snapshot.Data) *Index {
 	}
 	ix.roads = make([]roadGeom, len(d.Roads))
 	for ri := range d.Roads {
-		line := d.Roads[ri].Line
-		g := roadGeom{cum: make([]float64, len(line))}
-		for i := 0; i+1 < len(line); i++ {
-			a, b := line[i], line[i+1]
-			mx, my := metresPerDeg((a[1] + b[1]) / 2)
-			g.cum[i+1] = g.cum[i] + math.Hypot((b[0]-a[0])*mx, (b[1]-a[1])*my)
-			lo := orb.Point{min(a[0], b[0]), min(a[1], b[1])}
-			hi := orb.Point{max(a[0], b[0]), max(a[1], b[1])}
-			ix.stree.Insert(lo, hi, int32(len(ix.segs)))
-			ix.segs = append(ix.segs, segment{road: int32(ri), i: int32(i)})
-		}
-		g.total = g.cum[len(g.cum)-1]
-		ix.roads[ri] = g
+		ix.roads[ri] = ix.addRoadSegments(int32(ri))
 	}
 	for i := range d.Houses {
 		h := &d.Houses[i]
@@ -197,7 +187,12 @@ func (ix *Index) NearestHouse(pt orb.Point, day snapshot.Day, maxM float64) (int
 }
 
 // HousesOf returns the house numbers of a road (indexes into Data.Houses).
-func (ix *Index) HousesOf(roadID int64) []int32 { return ix.houses[roadID] }
+func (ix *Index) HousesOf(roadID int64) []int32 {
+	if l, ok := ix.housesOv[roadID]; ok {
+		return l
+	}
+	return ix.houses[roadID]
+}
 
 // PointAlong returns the point alongM metres from the road's numbering origin, offset
 // offM metres to the left (negative: right) walking away from the origin.

@@ -85,7 +85,7 @@ func (ix *Index) PlaceNumber(ri int32, n int, suffix string, day snapshot.Day) P
 		pt    orb.Point
 	}
 	var below, above *known
-	for _, hi := range ix.houses[r.ID] {
+	for _, hi := range ix.HousesOf(r.ID) {
 		h := &ix.data.Houses[hi]
 		if h.From > day || day >= h.To {
 			continue

@@ -115,7 +115,7 @@ func (ix *Index) Reverse(pt orb.Point, day snapshot.Day) Answer {
 	if hi, dist, ok := ix.NearestHouseOnSide(pt, day, HouseRadiusM, roadIx, roadLeft); ok {
 		h := &d.Houses[hi]
 		name := ""
-		if ri, ok := d.RoadByID[h.RoadID]; ok {
+		if ri, ok := d.RoadIndex(h.RoadID); ok {
 			name = d.Roads[ri].Name
 		}
 		a.House = &HouseAnswer{ID: h.ID, Road: name, Number: h.Number, Suffix: h.Suffix, Building: h.Building,

@@ -57,6 +57,12 @@ type Index struct {
 	bigrams map[uint64][]int32 // Chinese bigrams of names → entries
 	dels    []del              // one-deletion neighbourhood of Chinese names, for typos
 	memo    Stats
+	live    *live // updates in place since New (live.go); nil: none
+	// addrs are the address entries of New (the level-7 keys), sorted by their text; the
+	// text is made when needed (addrText) rather than stored: 1.6 M addresses would hold
+	// ~75 MB of key strings. An overlay (live.go) keeps its few addresses as plain keys.
+	addrs   []int32
+	overlay bool
 }
 
 type del struct {
@@ -82,35 +88,26 @@ func (ix *Index) Data() *snapshot.Data { return ix.data }
 func New(d *snapshot.Data) *Index {
 	ix := &Index{data: d, exact: make(map[string][]int32, len(d.Units)*2), bigrams: make(map[uint64][]int32, 1<<18)}
 	for i := range d.Units {
-		u := &d.Units[i]
-		imp := int32(0)
-		if u.To == snapshot.Forever {
-			imp = int32(len(d.Children[u.Code]))
-		}
-		e := ix.add(entry{kind: KindDivision, level: u.Level, ref: int32(i), imp: imp, code: u.Code})
-		ix.addNames(e, u.Level, u.Name, u.Aliases, u.Pinyin, u.Draft, u.Initials)
+		ix.addUnit(int32(i))
 	}
 	for i := range d.Roads {
-		r := &d.Roads[i]
-		e := ix.add(entry{kind: KindRoad, level: 6, ref: int32(i), code: r.AdminCode})
-		ix.addNames(e, 6, r.Name, nil, r.Pinyin, r.Draft, initialsOf(r.Draft))
+		ix.addRoad(int32(i))
 	}
 	for i := range d.Places {
-		p := &d.Places[i]
-		e := ix.add(entry{kind: KindPlace, level: 6, ref: int32(i), code: p.AdminCode})
-		ix.addNames(e, 6, p.Name, p.Aliases, p.Pinyin, p.Draft, initialsOf(p.Draft))
+		ix.addPlace(int32(i))
 	}
 	// Addresses (house numbers): "人民路12号" as a prefix key only (no bigrams or typos:
 	// they are many, and their road is found by those).
 	for i := range d.Houses {
-		h := &d.Houses[i]
-		ri, ok := d.RoadByID[h.RoadID]
-		if !ok {
-			continue
-		}
-		e := ix.add(entry{kind: KindAddress, level: 7, ref: int32(i), code: h.AdminCode})
-		ix.addKey(7, AddressText(d.Roads[ri].Name, h.Number, h.Suffix), e, clsName)
+		ix.addHouse(int32(i))
 	}
+	ix.sortKeys()
+	ix.entries = snapshot.Headroom(ix.entries) // updates in place append entries (live.go)
+	return ix
+}
+
+// sortKeys sorts the keys (after adding entries) and counts them.
+func (ix *Index) sortKeys() {
 	nkeys := 0
 	for l := range ix.byLevel {
 		ks := ix.byLevel[l]
@@ -118,8 +115,103 @@ func New(d *snapshot.Data) *Index {
 		nkeys += len(ks)
 	}
 	sort.Slice(ix.dels, func(a, b int) bool { return ix.dels[a].h < ix.dels[b].h })
+	if len(ix.addrs) > 0 {
+		type at struct {
+			s string
+			e int32
+		}
+		tmp := make([]at, len(ix.addrs))
+		for i, e := range ix.addrs {
+			tmp[i] = at{ix.addrText(e), e}
+		}
+		slices.SortFunc(tmp, func(a, b at) int {
+			if c := strings.Compare(a.s, b.s); c != 0 {
+				return c
+			}
+			return int(a.e - b.e)
+		})
+		for i := range tmp {
+			ix.addrs[i] = tmp[i].e
+		}
+		nkeys += len(ix.addrs)
+	}
 	ix.memo = Stats{Entries: len(ix.entries), Keys: nkeys, Bigrams: len(ix.bigrams), Typos: len(ix.dels)}
-	return ix
+}
+
+// The entries and keys of one row of ix.data (New, and updates in place: live.go). Each
+// returns the entry added, or -1.
+
+func (ix *Index) addUnit(i int32) int32 {
+	d := ix.data
+	u := &d.Units[i]
+	imp := int32(0)
+	if u.To == snapshot.Forever {
+		imp = int32(len(d.ChildrenOf(u.Code)))
+	}
+	e := ix.add(entry{kind: KindDivision, level: u.Level, ref: i, imp: imp, code: u.Code})
+	ix.addNames(e, u.Level, u.Name, u.Aliases, u.Pinyin, u.Draft, u.Initials)
+	return e
+}
+
+func (ix *Index) addRoad(i int32) int32 {
+	r := &ix.data.Roads[i]
+	e := ix.add(entry{kind: KindRoad, level: 6, ref: i, code: r.AdminCode})
+	ix.addNames(e, 6, r.Name, nil, r.Pinyin, r.Draft, initialsOf(r.Draft))
+	return e
+}
+
+func (ix *Index) addPlace(i int32) int32 {
+	p := &ix.data.Places[i]
+	e := ix.add(entry{kind: KindPlace, level: 6, ref: i, code: p.AdminCode})
+	ix.addNames(e, 6, p.Name, p.Aliases, p.Pinyin, p.Draft, initialsOf(p.Draft))
+	return e
+}
+
+func (ix *Index) addHouse(i int32) int32 {
+	d := ix.data
+	h := &d.Houses[i]
+	ri, ok := d.RoadIndex(h.RoadID)
+	if !ok {
+		return -1
+	}
+	e := ix.add(entry{kind: KindAddress, level: 7, ref: i, code: h.AdminCode})
+	if ix.overlay {
+		ix.addKey(7, AddressText(d.Roads[ri].Name, h.Number, h.Suffix), e, clsName)
+	} else {
+		ix.addrs = append(ix.addrs, e)
+	}
+	return e
+}
+
+// addrText is the text of an address entry of New: its house number on its road as
+// loaded (Data.RoadByID and the road's row as loaded never change; a renamed road's
+// addresses are re-added to the overlay).
+func (ix *Index) addrText(e int32) string {
+	d := ix.data
+	h := &d.Houses[ix.entries[e].ref]
+	return AddressText(d.Roads[d.RoadByID[h.RoadID]].Name, h.Number, h.Suffix)
+}
+
+// addrRangeCap bounds the address keys a prefix returns: the most a query looks at.
+const addrRangeCap = prefixScanFilter
+
+// addrRange returns the address keys of New starting with p, sorted, without dead
+// entries, at most addrRangeCap.
+func (ix *Index) addrRange(p string) []key {
+	a := ix.addrs
+	lo := sort.Search(len(a), func(i int) bool { return ix.addrText(a[i]) >= p })
+	var out []key
+	for i := lo; i < len(a) && len(out) < addrRangeCap; i++ {
+		t := ix.addrText(a[i])
+		if !strings.HasPrefix(t, p) {
+			break
+		}
+		if ix.live != nil && ix.live.isDead(a[i]) {
+			continue
+		}
+		out = append(out, key{s: t, e: a[i], cls: clsName})
+	}
+	return out
 }
 
 func initialsOf(draft string) string {
@@ -238,7 +330,20 @@ func (ix *Index) addTypoKey(k []rune, e int32) {
 }
 
 // Lookup returns the entries whose name, base name or alias is exactly s (Chinese).
-func (ix *Index) Lookup(s string) []int32 { return ix.exact[s] }
+func (ix *Index) Lookup(s string) []int32 {
+	if ix.live == nil {
+		return ix.exact[s]
+	}
+	return ix.live.postings(ix.exact[s], ix.live.ov.exact[s])
+}
+
+// bigram returns the entries whose name holds the bigram bg.
+func (ix *Index) bigram(bg uint64) []int32 {
+	if ix.live == nil {
+		return ix.bigrams[bg]
+	}
+	return ix.live.postings(ix.bigrams[bg], ix.live.ov.bigrams[bg])
+}
 
 // formerName returns the name of an earlier version of unit version u that key is (the
 // full name, a base form or the name without remarks), or "" when key is a form of u's own
@@ -250,7 +355,7 @@ func (ix *Index) formerName(u int32, key string) string {
 		return ""
 	}
 	was := ""
-	for _, v := range d.ByCode[cur.Code] { // oldest first: the latest matching name wins
+	for _, v := range d.Versions(cur.Code) { // oldest first: the latest matching name wins
 		if o := &d.Units[v]; o.From < cur.From && o.Name != cur.Name && isNameForm(o.Name, key) {
 			was = o.Name
 		}
@@ -284,9 +389,21 @@ func (ix *Index) EntryUnit(e int32) int32 {
 	return ix.entries[e].ref
 }
 
-// prefixRange returns the keys of level l starting with p.
+// prefixRange returns the keys of level l starting with p, sorted.
 func (ix *Index) prefixRange(l int, p string) []key {
-	ks := ix.byLevel[l]
+	var base []key
+	if l == 7 && len(ix.addrs) > 0 {
+		base = ix.addrRange(p)
+	} else {
+		base = prefixOf(ix.byLevel[l], p)
+	}
+	if ix.live == nil {
+		return base
+	}
+	return ix.live.keys(base, prefixOf(ix.live.ov.byLevel[l], p))
+}
+
+func prefixOf(ks []key, p string) []key {
 	lo, _ := slices.BinarySearchFunc(ks, p, func(k key, t string) int { return strings.Compare(k.s, t) })
 	n := sort.Search(len(ks)-lo, func(i int) bool { return !strings.HasPrefix(ks[lo+i].s, p) })
 	return ks[lo : lo+n]
@@ -297,7 +414,19 @@ func (ix *Index) typoCandidates(q []rune, fn func(e int32)) {
 	try := func(h uint32) {
 		i := sort.Search(len(ix.dels), func(i int) bool { return ix.dels[i].h >= h })
 		for ; i < len(ix.dels) && ix.dels[i].h == h; i++ {
-			fn(ix.dels[i].e)
+			if ix.live == nil || !ix.live.isDead(ix.dels[i].e) {
+				fn(ix.dels[i].e)
+			}
+		}
+		if ix.live == nil {
+			return
+		}
+		ov := ix.live.ov.dels
+		i = sort.Search(len(ov), func(i int) bool { return ov[i].h >= h })
+		for ; i < len(ov) && ov[i].h == h; i++ {
+			if !ix.live.isDead(ov[i].e) {
+				fn(ov[i].e)
+			}
 		}
 	}
 	try(hashRunes(q, -1))
@@ -324,7 +453,8 @@ func (ix *Index) nameOf(e int32) string {
 		return ix.data.Roads[en.ref].Name
 	case KindAddress:
 		h := &ix.data.Houses[en.ref]
-		return AddressText(ix.data.Roads[ix.data.RoadByID[h.RoadID]].Name, h.Number, h.Suffix)
+		ri, _ := ix.data.RoadIndex(h.RoadID)
+		return AddressText(ix.data.Roads[ri].Name, h.Number, h.Suffix)
 	}
 	return ix.data.Places[en.ref].Name
 }

@@ -146,7 +146,7 @@ const (
 )
 
 func (ix *Index) searchHan(c *collector, text string) {
-	for _, e := range ix.exact[text] {
+	for _, e := range ix.Lookup(text) {
 		if ix.nameOf(e) == text {
 			c.add(e, rankExact, "exact", text)
 		} else {
@@ -174,7 +174,7 @@ func (ix *Index) searchHan(c *collector, text string) {
 	if len(rs) >= 2 {
 		var best []int32
 		for i := 0; i+1 < len(rs); i++ {
-			p := ix.bigrams[uint64(rs[i])<<32|uint64(rs[i+1])]
+			p := ix.bigram(uint64(rs[i])<<32 | uint64(rs[i+1]))
 			if i == 0 || len(p) < len(best) {
 				best = p
 			}
@@ -263,7 +263,7 @@ func (ix *Index) finish(c *collector) []Hit {
 		if x.code != y.code {
 			return x.code < y.code
 		}
-		return c.ents[order[a]] < c.ents[order[b]] // versions of one code: a fixed order
+		return ix.entryBefore(c.ents[order[a]], c.ents[order[b]]) // versions of one code: a fixed order
 	})
 	var hits []Hit
 	units := map[int32]bool{}

@@ -11,6 +11,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
@@ -106,26 +107,90 @@ type Place struct {
 	HasPoint  bool
 }
 
-// Data is the gazetteer in memory. It is read-only once loaded.
+// Data is the gazetteer in memory. It is read-only once loaded: an update in place
+// (Apply) makes a new Data that shares this one's rows and appends the changed ones.
+// Look rows up through Versions, ChildrenOf and RoadIndex (they see such updates); the maps
+// ByCode, Children and RoadByID hold the rows as loaded. Units, Roads, Houses and Places
+// may hold superseded rows after an update: reach rows through those lookups or the
+// indexes, not by scanning the slices.
 type Data struct {
 	Units    []Unit
-	ByCode   map[string][]int32 // versions of a code, oldest first
-	Children map[string][]int32 // unit versions by parent code
+	ByCode   map[string][]int32 // versions of a code, oldest first (as loaded)
+	Children map[string][]int32 // unit versions by parent code (as loaded)
 	Roads    []Road
-	RoadByID map[int64]int32
-	Houses   []House // by road, number
+	RoadByID map[int64]int32 // as loaded
+	Houses   []House         // by road, number (as loaded; updates are appended)
 	Places   []Place
 	Loaded   time.Time
+	ov       *overlay // the lookups changed by updates in place (nil: none)
+	ids      *idIndex // house numbers and place names by id (for updates)
 }
 
 // Load reads the gazetteer tables.
 func Load(ctx context.Context, pool *pgxpool.Pool) (*Data, error) {
 	d := &Data{Loaded: time.Now()}
-	rows, err := pool.Query(ctx, sqlUnits)
+	var err error
+	in := interner{} // one string for the many equal codes and kinds (tens of MB at national size)
+	if d.Units, err = queryUnits(ctx, pool, in, sqlUnits); err != nil {
+		return nil, err
+	}
+	d.index()
+	if d.Roads, err = queryRoads(ctx, pool, in, sqlRoads); err != nil {
+		return nil, err
+	}
+	d.RoadByID = make(map[int64]int32, len(d.Roads))
+	for i, r := range d.Roads {
+		d.RoadByID[r.ID] = int32(i)
+	}
+	if d.Houses, err = queryHouses(ctx, pool, in, sqlHouseNumbers); err != nil {
+		return nil, err
+	}
+	if d.Places, err = queryPlaces(ctx, pool, in, sqlPlaceNames); err != nil {
+		return nil, err
+	}
+	d.Units, d.Roads, d.Houses, d.Places = Headroom(d.Units), Headroom(d.Roads), Headroom(d.Houses), Headroom(d.Places)
+	return d, nil
+}
+
+// Headroom returns s with room to append a few per cent more without moving it: updates
+// in place append rows (Data.Apply), and a slice that grows is copied whole while the
+// previous State still holds the old array. The room is 1,024 + 1/32 of the length.
+func Headroom[T any](s []T) []T {
+	if room := 1024 + len(s)/32; cap(s)-len(s) < room {
+		out := make([]T, len(s), len(s)+room)
+		copy(out, s)
+		return out
+	}
+	return s
+}
+
+// interner hands out one copy of equal strings.
+type interner map[string]string
+
+func (in interner) s(v string) string {
+	if v == "" {
+		return ""
+	}
+	if c, ok := in[v]; ok {
+		return c
+	}
+	in[v] = v
+	return v
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func queryUnits(ctx context.Context, q querier, in interner, sql string, args ...any) ([]Unit, error) {
+	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load divisions: %w", err)
 	}
+	defer rows.Close()
 	var (
+		out      []Unit
 		level    int16
 		geomWKB  []byte
 		cx, cy   *float64
@@ -135,15 +200,14 @@ func Load(ctx context.Context, pool *pgxpool.Pool) (*Data, error) {
 		var u Unit
 		if err := rows.Scan(&u.Code, &level, &u.Kind, &u.Name, &u.Parent, &u.Pinyin, &u.Draft, &u.Initials,
 			&u.Aliases, &from, &to, &geomWKB, &cx, &cy, &u.HasPinyin, &u.Version); err != nil {
-			rows.Close()
 			return nil, fmt.Errorf("load divisions: %w", err)
 		}
 		u.Level, u.From, u.To = int8(level), Day(from), Day(to)
+		u.Code, u.Parent, u.Kind = in.s(u.Code), in.s(u.Parent), in.s(u.Kind)
 		if geomWKB != nil {
 			u.HasGeom = true
 			g, err := wkb.Unmarshal(geomWKB)
 			if err != nil {
-				rows.Close()
 				return nil, fmt.Errorf("division %s geometry: %w", u.Code, err)
 			}
 			switch g := g.(type) {
@@ -156,24 +220,12 @@ func Load(ctx context.Context, pool *pgxpool.Pool) (*Data, error) {
 				u.Center = orb.Point{*cx, *cy}
 			}
 		}
-		d.Units = append(d.Units, u)
+		out = append(out, u)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load divisions: %w", err)
 	}
-	d.index()
-
-	if err := d.loadRoads(ctx, pool); err != nil {
-		return nil, err
-	}
-	if err := d.loadHouses(ctx, pool); err != nil {
-		return nil, err
-	}
-	if err := d.loadPlaces(ctx, pool); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return out, nil
 }
 
 // NewData assembles a Data from rows already in memory (tests, files): units in any
@@ -199,13 +251,13 @@ func (d *Data) index() {
 	}
 }
 
-func (d *Data) loadRoads(ctx context.Context, pool *pgxpool.Pool) error {
-	rows, err := pool.Query(ctx, sqlRoads)
+func queryRoads(ctx context.Context, q querier, in interner, sql string, args ...any) ([]Road, error) {
+	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
-		return fmt.Errorf("load roads: %w", err)
+		return nil, fmt.Errorf("load roads: %w", err)
 	}
 	defer rows.Close()
-	d.RoadByID = map[int64]int32{}
+	var out []Road
 	for rows.Next() {
 		var (
 			r            Road
@@ -213,49 +265,52 @@ func (d *Data) loadRoads(ctx context.Context, pool *pgxpool.Pool) error {
 			origin, side string
 		)
 		if err := rows.Scan(&r.ID, &r.Name, &r.Pinyin, &r.Draft, &r.AdminCode, &r.Kind, &b, &origin, &side, &r.OneSided, &r.LengthM, &r.Metric, &r.StepM); err != nil {
-			return fmt.Errorf("load roads: %w", err)
+			return nil, fmt.Errorf("load roads: %w", err)
 		}
 		g, err := wkb.Unmarshal(b)
 		if err != nil {
-			return fmt.Errorf("road %d geometry: %w", r.ID, err)
+			return nil, fmt.Errorf("road %d geometry: %w", r.ID, err)
 		}
 		ls, ok := g.(orb.LineString)
 		if !ok || len(ls) < 2 {
-			return fmt.Errorf("road %d: geometry is %s, want a LineString", r.ID, g.GeoJSONType())
+			return nil, fmt.Errorf("road %d: geometry is %s, want a LineString", r.ID, g.GeoJSONType())
 		}
 		r.Line, r.OriginEnd, r.OddLeft = ls, origin == "end", side == "left"
-		d.RoadByID[r.ID] = int32(len(d.Roads))
-		d.Roads = append(d.Roads, r)
+		r.AdminCode, r.Kind = in.s(r.AdminCode), in.s(r.Kind)
+		out = append(out, r)
 	}
-	return rows.Err()
+	return out, rows.Err()
 }
 
-func (d *Data) loadHouses(ctx context.Context, pool *pgxpool.Pool) error {
-	rows, err := pool.Query(ctx, sqlHouseNumbers)
+func queryHouses(ctx context.Context, q querier, in interner, sql string, args ...any) ([]House, error) {
+	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
-		return fmt.Errorf("load house numbers: %w", err)
+		return nil, fmt.Errorf("load house numbers: %w", err)
 	}
 	defer rows.Close()
+	var out []House
 	for rows.Next() {
 		var (
 			h        House
 			from, to int32
 		)
 		if err := rows.Scan(&h.ID, &h.RoadID, &h.Number, &h.Suffix, &h.Building, &h.AdminCode, &h.Point[0], &h.Point[1], &from, &to); err != nil {
-			return fmt.Errorf("load house numbers: %w", err)
+			return nil, fmt.Errorf("load house numbers: %w", err)
 		}
 		h.From, h.To = Day(from), Day(to)
-		d.Houses = append(d.Houses, h)
+		h.AdminCode, h.Suffix, h.Building = in.s(h.AdminCode), in.s(h.Suffix), in.s(h.Building)
+		out = append(out, h)
 	}
-	return rows.Err()
+	return out, rows.Err()
 }
 
-func (d *Data) loadPlaces(ctx context.Context, pool *pgxpool.Pool) error {
-	rows, err := pool.Query(ctx, sqlPlaceNames)
+func queryPlaces(ctx context.Context, q querier, in interner, sql string, args ...any) ([]Place, error) {
+	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
-		return fmt.Errorf("load place names: %w", err)
+		return nil, fmt.Errorf("load place names: %w", err)
 	}
 	defer rows.Close()
+	var out []Place
 	for rows.Next() {
 		var (
 			p      Place
@@ -263,20 +318,21 @@ func (d *Data) loadPlaces(ctx context.Context, pool *pgxpool.Pool) error {
 			cx, cy *float64
 		)
 		if err := rows.Scan(&p.ID, &p.Category, &p.Name, &p.Pinyin, &p.Draft, &p.Aliases, &hist, &p.AdminCode, &cx, &cy); err != nil {
-			return fmt.Errorf("load place names: %w", err)
+			return nil, fmt.Errorf("load place names: %w", err)
 		}
 		p.Aliases = append(p.Aliases, hist...)
+		p.AdminCode, p.Category = in.s(p.AdminCode), in.s(p.Category)
 		if cx != nil && cy != nil {
 			p.Point, p.HasPoint = orb.Point{*cx, *cy}, true
 		}
-		d.Places = append(d.Places, p)
+		out = append(out, p)
 	}
-	return rows.Err()
+	return out, rows.Err()
 }
 
 // At returns the index of the version of code valid on day, or -1.
 func (d *Data) At(code string, day Day) int32 {
-	for _, i := range d.ByCode[code] {
+	for _, i := range d.Versions(code) {
 		if d.Units[i].ValidAt(day) {
 			return i
 		}
@@ -394,6 +450,45 @@ func Listen(ctx context.Context, pool *pgxpool.Pool, quiet time.Duration, log *s
 			case <-timer.C:
 				break burst
 			}
+		}
+		onChange(ctx)
+	}
+}
+
+// Follow calls onChange at once whenever the gazetteer tables notify (no debounce:
+// notifications arriving while onChange runs make one more call), every poll when none
+// arrives, and after the listener reconnects, until ctx ends.
+func Follow(ctx context.Context, pool *pgxpool.Pool, poll time.Duration, log *slog.Logger, onChange func(context.Context)) {
+	changed := make(chan struct{}, 1)
+	signal := func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}
+	go func() {
+		for ctx.Err() == nil {
+			err := listenOnce(ctx, pool, signal)
+			if ctx.Err() != nil {
+				return
+			}
+			log.Warn("gazetteer change listener failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(2 * time.Second):
+			}
+			signal()
+		}
+	}()
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-tick.C:
 		}
 		onChange(ctx)
 	}
