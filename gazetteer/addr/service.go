@@ -102,12 +102,57 @@ func (s *Service) Reload(ctx context.Context) error {
 
 // Watch rebuilds the indexes whenever the gazetteer tables change (migration 003's
 // NOTIFY), until ctx ends. Run it in a goroutine.
+// A burst that changed house numbers only (an editor assigning one) is handled after
+// HouseQuiet by ReloadHouses, so that a new number is searchable well within a second;
+// any other change waits for Quiet and rebuilds everything.
 func (s *Service) Watch(ctx context.Context) {
-	snapshot.Listen(ctx, s.pool, 500*time.Millisecond, s.log, func(ctx context.Context) {
-		if err := s.Reload(ctx); err != nil && ctx.Err() == nil {
+	quiet := func(t snapshot.Tables) time.Duration {
+		if t.Only("house_number") {
+			return HouseQuiet
+		}
+		return Quiet
+	}
+	snapshot.ListenTables(ctx, s.pool, quiet, s.log, func(ctx context.Context, t snapshot.Tables) {
+		reload := s.Reload
+		if t.Only("house_number") {
+			reload = s.ReloadHouses
+		}
+		if err := reload(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("gazetteer indexes not rebuilt; serving the previous ones", "err", err)
 		}
 	})
+}
+
+// The quiet times of Watch: how long a burst of change notifications must have been
+// quiet before the indexes are rebuilt.
+const (
+	Quiet      = 500 * time.Millisecond
+	HouseQuiet = 100 * time.Millisecond
+)
+
+// ReloadHouses rebuilds the indexes after a change of house numbers alone: the house
+// numbers are read anew, the divisions, roads and place names (and their search keys)
+// are kept from the current State.
+func (s *Service) ReloadHouses(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev := s.cur.Load()
+	start := time.Now()
+	d, err := prev.Data.WithHouses(ctx, s.pool)
+	if err != nil {
+		return err
+	}
+	st := &State{Data: d, Built: time.Now(), Gen: prev.Gen} // the divisions are prev's
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); st.Locate = locate.New(d) }()
+	st.Search = prev.Search.WithHouses(d)
+	wg.Wait()
+	st.BuildMS = time.Since(start).Milliseconds()
+	st.HeapMB = prev.HeapMB
+	s.cur.Store(st)
+	s.log.Info("gazetteer house numbers reloaded", "house_numbers", len(d.Houses), "ms", st.BuildMS)
+	return nil
 }
 
 // Current is the State to answer from.

@@ -56,6 +56,7 @@ type Index struct {
 	exact   map[string][]int32 // names, base names, aliases (Chinese) → entries
 	bigrams map[uint64][]int32 // Chinese bigrams of names → entries
 	dels    []del              // one-deletion neighbourhood of Chinese names, for typos
+	houses  int32              // the first address entry (addresses come last)
 	memo    Stats
 }
 
@@ -100,8 +101,21 @@ func New(d *snapshot.Data) *Index {
 		e := ix.add(entry{kind: KindPlace, level: 6, ref: int32(i), code: p.AdminCode})
 		ix.addNames(e, 6, p.Name, p.Aliases, p.Pinyin, p.Draft, initialsOf(p.Draft))
 	}
-	// Addresses (house numbers): "人民路12号" as a prefix key only (no bigrams or typos:
-	// they are many, and their road is found by those).
+	ix.addHouses()
+	for l := range ix.byLevel {
+		ks := ix.byLevel[l]
+		sort.Slice(ks, func(a, b int) bool { return ks[a].s < ks[b].s })
+	}
+	sort.Slice(ix.dels, func(a, b int) bool { return ix.dels[a].h < ix.dels[b].h })
+	ix.stats()
+	return ix
+}
+
+// addHouses adds the addresses (house numbers), after every other entry: "人民路12号" as a
+// prefix key only (no bigrams or typos: they are many, and their road is found by those).
+func (ix *Index) addHouses() {
+	d := ix.data
+	ix.houses = int32(len(ix.entries))
 	for i := range d.Houses {
 		h := &d.Houses[i]
 		ri, ok := d.RoadByID[h.RoadID]
@@ -111,15 +125,29 @@ func New(d *snapshot.Data) *Index {
 		e := ix.add(entry{kind: KindAddress, level: 7, ref: int32(i), code: h.AdminCode})
 		ix.addKey(7, AddressText(d.Roads[ri].Name, h.Number, h.Suffix), e, clsName)
 	}
+}
+
+func (ix *Index) stats() {
 	nkeys := 0
 	for l := range ix.byLevel {
-		ks := ix.byLevel[l]
-		sort.Slice(ks, func(a, b int) bool { return ks[a].s < ks[b].s })
-		nkeys += len(ks)
+		nkeys += len(ix.byLevel[l])
 	}
-	sort.Slice(ix.dels, func(a, b int) bool { return ix.dels[a].h < ix.dels[b].h })
 	ix.memo = Stats{Entries: len(ix.entries), Keys: nkeys, Bigrams: len(ix.bigrams), Typos: len(ix.dels)}
-	return ix
+}
+
+// WithHouses returns an index over d, which must hold the divisions, roads and place
+// names of ix's snapshot (snapshot.Data.WithHouses) and new house numbers: the names'
+// keys are shared with ix, the addresses rebuilt. ix is unchanged.
+func (ix *Index) WithHouses(d *snapshot.Data) *Index {
+	nx := *ix
+	nx.data = d
+	nx.entries = slices.Clip(ix.entries[:ix.houses])
+	nx.byLevel[7] = nil
+	nx.addHouses()
+	ks := nx.byLevel[7]
+	sort.Slice(ks, func(a, b int) bool { return ks[a].s < ks[b].s })
+	nx.stats()
+	return &nx
 }
 
 func initialsOf(draft string) string {

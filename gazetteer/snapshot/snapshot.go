@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -354,12 +355,46 @@ func (d *Data) Links(i int32, day Day) []Link {
 // pool for LISTEN and reconnects after errors (then calls onChange, as changes may have
 // been missed meanwhile).
 func Listen(ctx context.Context, pool *pgxpool.Pool, quiet time.Duration, log *slog.Logger, onChange func(context.Context)) {
+	ListenTables(ctx, pool, func(Tables) time.Duration { return quiet }, log, func(ctx context.Context, _ Tables) { onChange(ctx) })
+}
+
+// Tables are the tables a burst of notifications named (the trigger's TG_TABLE_NAME:
+// admin_unit, road, house_number, place_name); Unknown is set when changes may have been
+// missed (the listener reconnected).
+type Tables map[string]bool
+
+// Unknown is the Tables key saying that any table may have changed.
+const Unknown = ""
+
+// Only reports whether table is the one table of the burst.
+func (t Tables) Only(table string) bool { return len(t) == 1 && t[table] }
+
+// ListenTables is Listen telling onChange which tables the burst changed; the quiet time
+// may depend on them (quiet is called with the burst so far after each notification).
+func ListenTables(ctx context.Context, pool *pgxpool.Pool, quiet func(Tables) time.Duration, log *slog.Logger, onChange func(context.Context, Tables)) {
 	changed := make(chan struct{}, 1)
-	signal := func() {
+	var mu sync.Mutex
+	pending := Tables{}
+	signal := func(table string) {
+		mu.Lock()
+		pending[table] = true
+		mu.Unlock()
 		select {
 		case changed <- struct{}{}:
 		default:
 		}
+	}
+	take := func(reset bool) Tables {
+		mu.Lock()
+		defer mu.Unlock()
+		t := Tables{}
+		for k := range pending {
+			t[k] = true
+		}
+		if reset {
+			pending = Tables{}
+		}
+		return t
 	}
 	go func() {
 		for ctx.Err() == nil {
@@ -373,7 +408,7 @@ func Listen(ctx context.Context, pool *pgxpool.Pool, quiet time.Duration, log *s
 				return
 			case <-time.After(2 * time.Second):
 			}
-			signal()
+			signal(Unknown)
 		}
 	}()
 	for {
@@ -382,7 +417,7 @@ func Listen(ctx context.Context, pool *pgxpool.Pool, quiet time.Duration, log *s
 			return
 		case <-changed:
 		}
-		timer := time.NewTimer(quiet)
+		timer := time.NewTimer(quiet(take(false)))
 	burst:
 		for {
 			select {
@@ -390,16 +425,16 @@ func Listen(ctx context.Context, pool *pgxpool.Pool, quiet time.Duration, log *s
 				timer.Stop()
 				return
 			case <-changed:
-				timer.Reset(quiet)
+				timer.Reset(quiet(take(false)))
 			case <-timer.C:
 				break burst
 			}
 		}
-		onChange(ctx)
+		onChange(ctx, take(true))
 	}
 }
 
-func listenOnce(ctx context.Context, pool *pgxpool.Pool, signal func()) error {
+func listenOnce(ctx context.Context, pool *pgxpool.Pool, signal func(table string)) error {
 	pc, err := pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -412,9 +447,21 @@ func listenOnce(ctx context.Context, pool *pgxpool.Pool, signal func()) error {
 		return err
 	}
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
-		signal()
+		signal(n.Payload)
 	}
+}
+
+// WithHouses returns a Data sharing d's divisions, roads and place names, with the house
+// numbers read anew from pool: what a change of house_number alone needs (much cheaper
+// than Load at national size, where the divisions dominate).
+func (d *Data) WithHouses(ctx context.Context, pool *pgxpool.Pool) (*Data, error) {
+	nd := &Data{Units: d.Units, ByCode: d.ByCode, Children: d.Children, Roads: d.Roads, RoadByID: d.RoadByID, Places: d.Places, Loaded: time.Now()}
+	if err := nd.loadHouses(ctx, pool); err != nil {
+		return nil, err
+	}
+	return nd, nil
 }
