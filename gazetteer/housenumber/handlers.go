@@ -24,6 +24,8 @@ func (s *Store) Routes(divisionPrefix func(string) (string, error)) []api.Route 
 		{Name: "format", In: "query", Type: "string", Enum: []string{"json", "geojson", "xlsx"}}}
 	return []api.Route{
 		{Method: http.MethodGet, Path: "/api/numbering-presets", Tag: "house numbers", Summary: "Numbering presets (门牌编号规则)", Handler: h.presets},
+		{Method: http.MethodGet, Path: "/api/roads/townships", Tag: "house numbers", Summary: "Townships holding roads, with their road and house-number counts",
+			Params: []api.Param{{Name: "within", In: "query", Type: "string", Description: "division code (county …); all when omitted", Example: "339901"}}, Handler: h.townships},
 		{Method: http.MethodGet, Path: "/api/roads/{id}/numbers", Tag: "house numbers", Summary: "A road's rule and house numbers along it",
 			Params: []api.Param{id, {Name: "all", In: "query", Type: "boolean", Description: "include retired numbers"}}, Handler: h.numbers},
 		{Method: http.MethodGet, Path: "/api/roads/{id}/suggest", Tag: "house numbers", Summary: "Suggest the house number of a new building at a point",

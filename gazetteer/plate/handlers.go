@@ -34,6 +34,8 @@ func (s *Store) Routes() []api.Route {
 			Params: []api.Param{id, {Name: "scale", In: "query", Type: "integer", Description: "pixels per module, 1–40, default 8"}}, Produces: []string{"image/png"}, Handler: s.qrPNG},
 		{Method: http.MethodGet, Path: "/api/plates/{id}/qr.svg", Tag: "plates", Summary: "QR code (SVG) of the plate's public page",
 			Params: []api.Param{id}, Produces: []string{"image/svg+xml"}, Handler: s.qrSVG},
+		{Method: http.MethodGet, Path: "/api/roads/{id}/plates", Tag: "plates", Summary: "A road's plates that are not removed, with their status and address",
+			Params: []api.Param{road}, Handler: s.roadPlatesHandler},
 		{Method: http.MethodGet, Path: "/api/roads/{id}/plates.pdf", Tag: "plates", Summary: "Print sheet of a road's plates (GB 17733 layout, Chinese font embedded)",
 			Params: []api.Param{road}, Produces: []string{"application/pdf"}, Handler: s.sheetHandler("pdf")},
 		{Method: http.MethodGet, Path: "/api/roads/{id}/plates.svg", Tag: "plates", Summary: "Print sheet of a road's plates as SVG",

@@ -1,7 +1,7 @@
 // 界面文字：中文优先，English on the toggle.
 window.I18N = {
   zh: {
-    title: '覆盖分析', boundaryPage: '界线联检', search: '搜索乡镇、村、地名', kind: '设施类型', run: '分析批次', startRun: '发起新分析',
+    title: '覆盖分析', boundaryPage: '界线联检', officePage: '门牌管理', search: '搜索乡镇、村、地名', kind: '设施类型', run: '分析批次', startRun: '发起新分析',
     legend: '图例', share: '覆盖率', flaggedTownship: '未达标乡镇', operating: '运营中', planned: '规划中', closed: '已关闭',
     cells: '人口栅格（放大后）', downloads: '下载', gaps: '缺口乡镇排名', township: '乡镇', uncovered: '未覆盖人口', flags: '问题',
     population: '人口', covered: '已覆盖人口', facilities: '设施数', target: '目标', flagged: '未达标', townships: '乡镇数',
@@ -15,7 +15,7 @@ window.I18N = {
     minutes: '出行时间（放大后，分钟）', straightShare: '直线覆盖率', travelShare: '出行时间覆盖率', straightOnly: '直线覆盖但路网不可达',
   },
   en: {
-    title: 'Coverage', boundaryPage: 'Boundary inspection', search: 'Search townships, villages, places', kind: 'Facility kind', run: 'Run', startRun: 'Start a new run',
+    title: 'Coverage', boundaryPage: 'Boundary inspection', officePage: 'House numbers', search: 'Search townships, villages, places', kind: 'Facility kind', run: 'Run', startRun: 'Start a new run',
     legend: 'Legend', share: 'Covered share', flaggedTownship: 'Township below standard', operating: 'Operating', planned: 'Planned', closed: 'Closed',
     cells: 'Population cells (zoomed in)', downloads: 'Downloads', gaps: 'Township gaps, ranked', township: 'Township', uncovered: 'Uncovered', flags: 'Flags',
     population: 'Population', covered: 'Covered', facilities: 'Facilities', target: 'Target', flagged: 'Flagged', townships: 'Townships',
