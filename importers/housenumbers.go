@@ -36,7 +36,7 @@ func HouseNumbers(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, name stri
 	for i := range res.Rows {
 		r := &res.Rows[i]
 		in := housenumber.ImportRow{Line: r.Line, Road: r.Road, Number: r.Number, Suffix: r.Suffix, Building: r.Building,
-			Unit: r.Unit, Room: r.Room, Status: r.Status, Lon: r.Lon, Lat: r.Lat}
+			Unit: r.Unit, Room: r.Room, Status: r.Status, ValidFrom: r.ValidFrom, Lon: r.Lon, Lat: r.Lat}
 		if r.AdminCode != "" {
 			code, _, err := gazetteer.PadCode(r.AdminCode)
 			if err != nil {

@@ -61,10 +61,14 @@ func TestDemoHouseNumbersCheck(t *testing.T) {
 	if n := len(recs) - 1; n < 2000 || n > 10000 {
 		t.Fatalf("%d demo house numbers, want a few thousand", n)
 	}
+	planted := slices.Index(recs[0], "planted")
+	if planted < 0 {
+		t.Fatalf("no planted column in %v", recs[0])
+	}
 	var want []string
 	for _, r := range recs[1:] {
-		if r[7] != "" {
-			want = append(want, fmt.Sprintf("%s %s号 %s", r[0], r[2], r[7]))
+		if r[planted] != "" {
+			want = append(want, fmt.Sprintf("%s %s号 %s", r[0], r[2], r[planted]))
 		}
 	}
 	slices.Sort(want)
@@ -160,5 +164,40 @@ func TestHouseNumberImportMatching(t *testing.T) {
 	}
 	if n := count(t, pool, `SELECT count(*) FROM audit_log WHERE entity = 'house_number' AND action = 'update'`); n != 1 {
 		t.Fatalf("%d update audit rows, want 1", n)
+	}
+}
+
+// TestHouseNumberImportValidFrom: the optional valid_from column (编制日期) dates the new
+// numbers; without it they are in force from the day of the import; a bad date is rejected
+// with its line and field.
+func TestHouseNumberImportValidFrom(t *testing.T) {
+	pool := demoRoads(t)
+	ctx := dbtest.CLI()
+	dir := t.TempDir()
+	var lon, lat float64
+	if err := pool.QueryRow(context.Background(), `SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_LineInterpolatePoint(geom, 0.3) p FROM road WHERE name = '人民路') s`).Scan(&lon, &lat); err != nil {
+		t.Fatal(err)
+	}
+	bad := writeFile(t, dir, "bad.csv", "道路,行政区划代码,门牌号,编制日期,经度,纬度\n"+
+		fmt.Sprintf("人民路,339901001,30,2024-01-01,%.6f,%.6f\n人民路,339901001,32,2024-13-01,%.6f,%.6f\n", lon, lat, lon, lat))
+	_, err := importers.HouseNumbers(ctx, pool, importers.HostFS{}, bad, importers.Options{})
+	var rej *importers.RejectedError
+	if !errors.As(err, &rej) || len(rej.Rejects) != 1 || rej.Rejects[0].Err.Field != "valid_from" || rej.Rejects[0].Err.Line != 3 {
+		t.Fatalf("want valid_from rejected on line 3: %v", err)
+	}
+	good := writeFile(t, dir, "good.csv", "road,admin_code,number,valid_from,lon,lat\n"+
+		fmt.Sprintf("人民路,339901001,30,2024-01-01,%.6f,%.6f\n人民路,339901001,32,,%.6f,%.6f\n", lon, lat, lon, lat))
+	if sum, err := importers.HouseNumbers(ctx, pool, importers.HostFS{}, good, importers.Options{}); err != nil || sum.Inserted != 2 {
+		t.Fatalf("import: %s %v", sum, err)
+	}
+	for _, c := range []struct {
+		number int
+		want   string // SQL expression of the expected day
+	}{{30, "DATE '2024-01-01'"}, {32, "current_date"}} {
+		var ok bool
+		if err := pool.QueryRow(context.Background(), `SELECT valid_from = `+c.want+` AND activated_on = `+c.want+`
+			FROM house_number h JOIN road r ON r.id = h.road_id WHERE r.name = '人民路' AND h.number = $1`, c.number).Scan(&ok); err != nil || !ok {
+			t.Errorf("number %d: valid_from/activated_on not %s (%v)", c.number, c.want, err)
+		}
 	}
 }

@@ -183,15 +183,19 @@ func (d *demo) plantHouseErrors(hs []demoHouse) []demoHouse {
 	return hs
 }
 
+// demoHouseValidFrom is the day the demo's house numbers are in force from: a fixed day, so
+// that the demo does not depend on the day it is loaded (tests ask for fixed days).
+const demoHouseValidFrom = "2024-01-01"
+
 // houseNumbersCSV renders housenumbers.csv (UTF-8).
 func (d *demo) houseNumbersCSV() []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	_ = w.Write([]string{"road", "admin_code", "number", "suffix", "building", "lon", "lat", "planted"})
+	_ = w.Write([]string{"road", "admin_code", "number", "suffix", "building", "lon", "lat", "valid_from", "planted"})
 	for _, h := range d.houses {
 		r := d.roads[h.road]
 		_ = w.Write([]string{r.name, d.c.towns[r.town].code, strconv.Itoa(h.number), "", h.building,
-			strconv.FormatFloat(h.p[0], 'f', 6, 64), strconv.FormatFloat(h.p[1], 'f', 6, 64), h.planted})
+			strconv.FormatFloat(h.p[0], 'f', 6, 64), strconv.FormatFloat(h.p[1], 'f', 6, 64), demoHouseValidFrom, h.planted})
 	}
 	w.Flush()
 	return b.Bytes()

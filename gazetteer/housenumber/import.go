@@ -23,6 +23,7 @@ type ImportRow struct {
 	Unit      string
 	Room      string
 	Status    string
+	ValidFrom string // YYYY-MM-DD, or "" for the day of the import
 	Lon, Lat  float64
 }
 
@@ -94,10 +95,14 @@ func (im *Importer) Match(ctx context.Context, rows []ImportRow) ([]ImportProble
 		return nil, err
 	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"hn_import"},
-		[]string{"idx", "road", "admin_code", "number", "suffix", "building", "unit", "room", "status", "lon", "lat"},
+		[]string{"idx", "road", "admin_code", "number", "suffix", "building", "unit", "room", "status", "valid_from", "lon", "lat"},
 		pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 			r := &rows[i]
-			return []any{i, r.Road, r.AdminCode, r.Number, r.Suffix, r.Building, r.Unit, r.Room, r.Status, r.Lon, r.Lat}, nil
+			var from any
+			if r.ValidFrom != "" {
+				from = r.ValidFrom
+			}
+			return []any{i, r.Road, r.AdminCode, r.Number, r.Suffix, r.Building, r.Unit, r.Room, r.Status, from, r.Lon, r.Lat}, nil
 		}))
 	if err != nil {
 		return nil, fmt.Errorf("copy house numbers: %w", err)
@@ -281,7 +286,7 @@ const (
 	sqlImportTemp = `
 CREATE TEMP TABLE hn_import (
   idx int, road text, admin_code text, number int, suffix text, building text, unit text, room text,
-  status text, lon float8, lat float8
+  status text, valid_from date, lon float8, lat float8
 ) ON COMMIT DROP`
 )
 
@@ -361,9 +366,11 @@ FROM hn_match m WHERE ` + sqlImportKey + ` AND NOT (ST_Equals(h.geom, m.geom) AN
 
 	sqlImportInsert = `
 INSERT INTO house_number (road_id, number, suffix, building, unit, room, geom, status, admin_code, source,
-  planned_on, activated_on)
+  valid_from, planned_on, activated_on)
 SELECT m.road_id, m.number, m.suffix, m.building, m.unit, m.room, m.geom, m.status, r.admin_code, $1,
-  CASE WHEN m.status = 'planned' THEN current_date END, CASE WHEN m.status = 'active' THEN current_date END
+  coalesce(m.valid_from, current_date),
+  CASE WHEN m.status = 'planned' THEN coalesce(m.valid_from, current_date) END,
+  CASE WHEN m.status = 'active' THEN coalesce(m.valid_from, current_date) END
 FROM hn_match m JOIN road r ON r.id = m.road_id
 WHERE NOT EXISTS (SELECT 1 FROM house_number h WHERE ` + sqlImportKey + `)
 ORDER BY m.road_id, m.number`

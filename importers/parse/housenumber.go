@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paulmach/orb"
 
@@ -31,6 +32,7 @@ type HouseNumberRow struct {
 	Unit      string
 	Room      string
 	Status    string // active | planned
+	ValidFrom string // YYYY-MM-DD the number is in force from (编制日期), or "" for the day of the import
 	Lon, Lat  float64
 	Raw       []string // the original values, for a reject found later (road matching)
 }
@@ -52,6 +54,7 @@ var houseNumberColumns = []column{
 	{"unit", []string{"unit", "单元"}},
 	{"room", []string{"room", "室", "户室"}},
 	{"status", []string{"status", "状态"}},
+	{"valid_from", []string{"valid_from", "编制日期", "启用日期"}},
 	{"lon", []string{"lon", "lng", "longitude", "x", "经度"}},
 	{"lat", []string{"lat", "latitude", "y", "纬度"}},
 }
@@ -63,7 +66,7 @@ var houseStatusWords = map[string]string{"": "active", "active": "active", "在�
 	"planned": "planned", "规划": "planned", "拟编": "planned"}
 
 // ReadHouseNumbers reads house numbers from CSV (columns road, admin_code, number, suffix,
-// building, unit, room, status, lon, lat; Chinese headers accepted) or from GeoJSON or a
+// building, unit, room, status, valid_from, lon, lat; Chinese headers accepted) or from GeoJSON or a
 // Shapefile of points with those properties. number may be written with 号 ("12号"). A row
 // with no road name is kept: the importer matches it to the nearest road.
 func ReadHouseNumbers(fsys fs.FS, path string, opts HouseNumberOptions) (HouseNumberResult, error) {
@@ -101,6 +104,11 @@ func buildHouseNumber(v func(string) string, lon, lat float64) (HouseNumberRow, 
 	st := strings.TrimSpace(v("status"))
 	if row.Status = houseStatusWords[strings.ToLower(st)]; row.Status == "" {
 		return row, "status", fmt.Sprintf("%q is not active or planned (在用, 规划)", st)
+	}
+	if row.ValidFrom = strings.TrimSpace(v("valid_from")); row.ValidFrom != "" {
+		if _, err := time.Parse(time.DateOnly, row.ValidFrom); err != nil {
+			return row, "valid_from", fmt.Sprintf("%q is not a date (YYYY-MM-DD)", row.ValidFrom)
+		}
 	}
 	if geo.LikelySwapped(lon, lat) {
 		return row, "lon/lat", fmt.Sprintf("lat/lon swapped? (lon %v, lat %v)", lon, lat)
