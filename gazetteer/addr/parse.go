@@ -71,6 +71,7 @@ type hyp struct {
 	matches [6]string
 	texts   [6]string
 	was     [6]string
+	demoted float64 // score taken from a village reading because a township has the name
 }
 
 func (h *hyp) level(d *snapshot.Data) int8 {
@@ -81,6 +82,32 @@ func (h *hyp) level(d *snapshot.Data) int8 {
 }
 
 var roadSuffix = "路街巷弄道里"
+
+// gaps counts the levels left out between the written units of a hypothesis.
+func (h *hyp) gaps() int {
+	n, last := 0, -1
+	for l := 1; l <= 5; l++ {
+		if h.units[l] >= 0 {
+			if last >= 0 {
+				n += l - last - 1
+			}
+			last = l
+		}
+	}
+	return n
+}
+
+// startsDivision reports whether a division name (two characters or more) starts at rs[i:].
+func startsDivision(ix *search.Index, rs []rune, i int) bool {
+	for l := 2; l <= maxNameRunes && i+l <= len(rs); l++ {
+		for _, e := range ix.Lookup(string(rs[i : i+l])) {
+			if ix.EntryUnit(e) >= 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // Parse parses text as of day against the index's dictionary.
 func Parse(ix *search.Index, text string, day snapshot.Day) Parsed {
@@ -105,6 +132,10 @@ func Parse(ix *search.Index, text string, day snapshot.Day) Parsed {
 	for i < len(rs) {
 		next, l := extend(ix, hyps, rs, i, day)
 		if l == 0 {
+			if k := skipPrinted(ix, hyps, rs, i); k > 0 {
+				i += k
+				continue
+			}
 			next, l = typoExtend(ix, hyps, rs, i, day)
 		}
 		if l == 0 {
@@ -120,13 +151,21 @@ func Parse(ix *search.Index, text string, day snapshot.Day) Parsed {
 		if hyps[a].score != hyps[b].score {
 			return hyps[a].score > hyps[b].score
 		}
+		// Fewer levels skipped between written units: 鸡西鸡东鸡东 is prefecture, county and
+		// township, not prefecture, township and village.
+		if ga, gb := hyps[a].gaps(), hyps[b].gaps(); ga != gb {
+			return ga < gb
+		}
 		return hyps[a].level(d) > hyps[b].level(d)
 	})
 	best := hyps[0]
 	ties := 0
 	for _, h := range hyps {
-		if h.score == best.score && h.level(d) == best.level(d) {
+		switch {
+		case h.score == best.score && h.level(d) == best.level(d):
 			ties++
+		case h.demoted > 0 && h.score+h.demoted == best.score:
+			ties++ // a village the township it shares a name with won over: still a reading
 		}
 	}
 	p.Readings = ties
@@ -221,8 +260,24 @@ func extend(ix *search.Index, hyps []hyp, rs []rune, i int, day snapshot.Day) ([
 			continue
 		}
 		// A name followed by a road word is a road's name (中山路, not 中山市).
-		if i+l < len(rs) && strings.ContainsRune(roadSuffix, rs[i+l]) && !strings.ContainsRune(roadSuffix, rs[i+l-1]) {
+		// Unless a division name follows (武强县街关镇, 中山市里溪村, 桃城路北).
+		if i+l < len(rs) && strings.ContainsRune(roadSuffix, rs[i+l]) && !strings.ContainsRune(roadSuffix, rs[i+l-1]) && !startsDivision(ix, rs, i+l) {
 			continue
+		}
+		// A bare name after a county most often names the next level down: when it is a
+		// township's name too, the township wins over a village, unless the township is
+		// already written or the name carries 村/社区.
+		villageMark := strings.HasSuffix(s, "村") || strings.HasSuffix(s, "社区") || strings.HasSuffix(s, "嘎查") ||
+			strings.HasSuffix(s, "委会") || strings.HasSuffix(s, "居委")
+		township := false // a township of that name fits some reading
+		if !villageMark {
+			for _, h := range hyps {
+				for _, u := range units {
+					if d.Units[u].Level == 4 && d.Units[u].Level > h.level(d) && (h.deepest < 0 || d.IsAncestor(h.deepest, u, day)) {
+						township = true
+					}
+				}
+			}
 		}
 		var next []hyp
 		for _, h := range hyps {
@@ -245,6 +300,11 @@ func extend(ix *search.Index, hyps []hyp, rs []rune, i int, day snapshot.Day) ([
 				nh.matches[un.Level], nh.texts[un.Level], nh.was[un.Level] = matches[k], s, was[k]
 				nh.score += matchScore[matches[k]] * float64(l)
 				nh.conf *= matchConf[matches[k]]
+				if township && un.Level == 5 && h.units[4] < 0 {
+					pen := 0.1 * float64(l)
+					nh.score -= pen
+					nh.demoted += pen
+				}
 				// Units skipped between two written ones are fine ("丽水莲都"), but an
 				// unattached lower unit among many is a guess.
 				next = append(next, nh)
@@ -259,6 +319,38 @@ func extend(ix *search.Index, hyps []hyp, rs []rune, i int, day snapshot.Day) ([
 		}
 	}
 	return nil, 0
+}
+
+// printed are the rows of the statistical tables that are no units: people copying the
+// tables write them (北京市市辖区东城区, 湖北省省直辖县级行政区划仙桃市).
+var printed = []string{"自治区直辖县级行政区划", "省直辖县级行政区划", "直辖县级行政区划", "市辖区"}
+
+// skipPrinted returns how many runes at rs[i:] are a placeholder row of the statistical
+// tables, or the county-level row that repeats a city without counties (广东省东莞市东莞市,
+// 河南省省直辖县级行政区划济源市济源市), written after the unit it stands for; 0 when none.
+func skipPrinted(ix *search.Index, hyps []hyp, rs []rune, i int) int {
+	d := ix.Data()
+	rest := string(rs[i:])
+	for _, h := range hyps {
+		if h.deepest < 0 {
+			continue
+		}
+		un := &d.Units[h.deepest]
+		if un.Level <= 2 {
+			for _, p := range printed {
+				if strings.HasPrefix(rest, p) {
+					return len([]rune(p))
+				}
+			}
+			if un.Level == 1 && strings.HasPrefix(rest, "县") {
+				return 1 // the 县 row of 重庆市
+			}
+		}
+		if un.Level <= 3 && strings.HasPrefix(rest, un.Name) {
+			return len([]rune(un.Name))
+		}
+	}
+	return 0
 }
 
 // typoExtend looks for a child of a hypothesis' deepest unit whose name is one edit from

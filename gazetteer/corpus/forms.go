@@ -54,6 +54,11 @@ func bare(name string, level int) string {
 	case 2:
 		sufs = []string{"自治州", "地区", "市", "盟"}
 	case 3:
+		for _, z := range []string{"开发区", "园区", "管理区", "实验区", "试验区", "示范区", "合作区", "名胜区", "风景区"} {
+			if strings.HasSuffix(name, z) {
+				return name // development zones are written whole
+			}
+		}
 		sufs = []string{"自治县", "自治旗", "林区", "特区", "新区", "区", "县", "市", "旗"}
 	case 4:
 		sufs = []string{"街道办事处", "民族乡", "民族镇", "街道", "苏木", "镇", "乡"}
@@ -77,7 +82,7 @@ func bare(name string, level int) string {
 }
 
 // spoken is how people write a village-level name: 下河村民委员会/下河村委会 → 下河村,
-// 天宁社区居民委员会/天宁社区居委会 → 天宁社区, 新华居委会 → 新华.
+// 天宁社区居民委员会/天宁社区居委会 → 天宁社区, 新华居民委员会 → 新华居委会.
 func spoken(name string) string {
 	for _, suf := range []string{"村民委员会", "村委会"} {
 		if strings.HasSuffix(name, suf) {
@@ -93,10 +98,8 @@ func spoken(name string) string {
 			return strings.TrimSuffix(name, suf) + "社区"
 		}
 	}
-	for _, suf := range []string{"居民委员会", "居委会"} {
-		if s := strings.TrimSuffix(name, suf); s != name && runes(s) >= 2 {
-			return s
-		}
+	if s := strings.TrimSuffix(name, "居民委员会"); s != name {
+		return s + "居委会"
 	}
 	return name
 }
@@ -212,4 +215,36 @@ func OfficialReadings(dir string) ([]Reading, error) {
 		out = append(out, Reading{Code: code, Name: r[1], Level: level, Syllables: syl, Base: b, BaseSyllables: syl[:runes(b)]})
 	}
 	return out, nil
+}
+
+// AllReadings returns the reading of every province, prefecture and county of the tables
+// in dir (placeholders left out), with Poly set where the name holds a polyphone
+// character; missing lists the polyphone names the reviewed table lacks.
+func AllReadings(dir, pinyinDir string) (all []UnitReading, missing []string, err error) {
+	t, err := readTables(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	rd, err := loadReadings(pinyinDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	for l := 1; l <= 3; l++ {
+		for _, n := range t.level[l] {
+			syl, ok := rd.of(n)
+			if !ok || len(syl) != runes(n.name) {
+				missing = append(missing, n.code+" "+n.name)
+				continue
+			}
+			b := bare(n.name, n.level)
+			all = append(all, UnitReading{Reading: Reading{Code: n.code, Name: n.name, Level: l, Syllables: syl, Base: b, BaseSyllables: syl[:runes(b)]}, Poly: rd.isPoly(n)})
+		}
+	}
+	return all, missing, nil
+}
+
+// UnitReading is the reading of one unit.
+type UnitReading struct {
+	Reading
+	Poly bool
 }

@@ -32,8 +32,9 @@ var Classes = []string{ClassFull, ClassNoProvince, ClassCountyTownship, ClassBar
 type Item struct {
 	Class string
 	Query string
-	// Want are the 12-digit codes that answer it: the unit the query was made from first,
-	// then units the same text names equally well (two villages of one name in one township).
+	// Want are the 12-digit codes that answer it: the unit the query was made from, and
+	// units the same text names equally well (two villages of one name in one township); a
+	// pinyin reading shared with a higher unit names the higher one.
 	Want []string
 	// Parse is true for full addresses, answered by the address parser (/api/parse,
 	// /api/geocode); the others are search queries (/api/search, top hit).
@@ -103,6 +104,7 @@ func (g *gen) pick(l int) *node { return g.t.level[l][g.rng.IntN(len(g.t.level[l
 
 // index returns the units of a level by a form function, built once per name.
 func (g *gen) index(name string, l int, form func(*node) string) map[string][]*node {
+	name += "/" + strconv.Itoa(l)
 	if m, ok := g.forms[name]; ok {
 		return m
 	}
@@ -187,7 +189,19 @@ func (g *gen) chains(per int) []Item {
 			}
 			return names(ch, bareOf, sep)
 		}
-		out = append(out, Item{Class: ClassBare, Query: text(n), Want: g.answers(n, "bare4", bareOf, text)})
+		want := g.answers(n, "bare", bareOf, text)
+		// A bare name carrying 村/社区 (綦村 of 綦村镇) names a village of that name in the
+		// county as well: either is meant.
+		if b := bareOf(n); strings.HasSuffix(b, "村") || strings.HasSuffix(b, "社区") {
+			for _, t := range n.parent.children {
+				for _, v := range t.children {
+					if spoken(v.name) == b || bareOf(v) == b || strings.TrimSuffix(spoken(v.name), "村") == b {
+						want = append(want, v.code)
+					}
+				}
+			}
+		}
+		out = append(out, Item{Class: ClassBare, Query: text(n), Want: want})
 	}
 	// A village with its chain: from the prefecture, or county and village with the
 	// township left out, or county, township and village.
@@ -253,13 +267,13 @@ func (g *gen) townships(per int) []Item {
 // with the province or prefecture as context word.
 func (g *gen) pinyin(per int) []Item {
 	var poly, all []*node
-	for l := 2; l <= 3; l++ {
+	for l := 1; l <= 3; l++ {
 		for _, n := range g.t.level[l] {
 			if _, ok := g.rd.of(n); !ok {
 				continue
 			}
 			all = append(all, n)
-			if g.rd.isPoly(n) {
+			if g.rd.isPoly(n) && l >= 2 {
 				poly = append(poly, n)
 			}
 		}
@@ -273,11 +287,22 @@ func (g *gen) pinyin(per int) []Item {
 		s, _ := g.rd.pinyinOf(n, k, "")
 		return s
 	}
+	// A reading that several units share names the highest of them (hainan is 海南省, not
+	// 海南藏族自治州); among units of one level any is meant.
 	same := func(target *node, full bool) []string {
-		want := []string{target.code}
 		q := read(target, full)
+		top := target.level
 		for _, u := range all {
-			if u != target && read(u, full) == q {
+			if read(u, full) == q && u.level < top {
+				top = u.level
+			}
+		}
+		var want []string
+		if top == target.level {
+			want = append(want, target.code)
+		}
+		for _, u := range all {
+			if u != target && u.level == top && read(u, full) == q {
 				want = append(want, u.code)
 			}
 		}
@@ -293,14 +318,14 @@ func (g *gen) pinyin(per int) []Item {
 		}
 		out = append(out, Item{Class: ClassPinyin, Query: q, Want: same(n, full)})
 	}
-	// Context words: units sharing their base reading with another one.
+	// Context words: prefectures and counties sharing their base reading with another unit.
 	byRead := map[string][]*node{}
 	for _, n := range all {
 		byRead[read(n, false)] = append(byRead[read(n, false)], n)
 	}
 	var shared []*node
 	for _, n := range all {
-		if len(byRead[read(n, false)]) > 1 {
+		if n.level >= 2 && len(byRead[read(n, false)]) > 1 {
 			shared = append(shared, n)
 		}
 	}
