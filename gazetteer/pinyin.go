@@ -50,6 +50,7 @@ var (
 
 	polyphones    = map[rune][]string{}
 	officialCode  = map[string][]string{} // 12-digit code + "|" + name → syllables
+	officialOf    = map[string]string{}   // 12-digit code → the name the table reads
 	officialNames = map[string][]string{} // name → syllables, where every unit of that name reads alike
 )
 
@@ -66,7 +67,9 @@ func init() {
 	clash := map[string]bool{}
 	each(officialTSV, func(f []string) {
 		syl := strings.Fields(f[2])
-		officialCode[f[0]+strings.Repeat("0", 12-len(f[0]))+"|"+f[1]] = syl
+		code := f[0] + strings.Repeat("0", 12-len(f[0]))
+		officialCode[code+"|"+f[1]] = syl
+		officialOf[code] = f[1]
 		if o, ok := officialNames[f[1]]; ok && strings.Join(o, " ") != f[2] {
 			clash[f[1]] = true
 		}
@@ -79,8 +82,27 @@ func init() {
 
 // OfficialSyllables returns the reviewed official reading of a division name (one toneless
 // syllable per character), or nil when the table has none: the name holds no polyphone
-// character, or the unit is below the county level.
-func OfficialSyllables(code, name string) []string { return officialCode[code+"|"+name] }
+// character, or the unit is below the county level. A unit renamed since the table keeps
+// the official reading of the characters its new name starts with (长子县 → 长子区 reads
+// zhang zi, then the draft): draft is the new name's draft, one syllable per character.
+func OfficialSyllables(code, name string, draft []string) []string {
+	if syl, ok := officialCode[code+"|"+name]; ok {
+		return syl
+	}
+	old, ok := officialOf[code]
+	if !ok {
+		return nil
+	}
+	a, b := []rune(old), []rune(name)
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		p++
+	}
+	if p < 2 || len(draft) != len(b) {
+		return nil
+	}
+	return append(append([]string(nil), officialCode[code+"|"+old][:p]...), draft[p:]...)
+}
 
 // MaxReadings bounds the readings indexed for one name.
 const MaxReadings = 8

@@ -83,18 +83,15 @@ func (h *hyp) level(d *snapshot.Data) int8 {
 
 var roadSuffix = "路街巷弄道里"
 
-// gaps counts the levels left out between the written units of a hypothesis.
-func (h *hyp) gaps() int {
-	n, last := 0, -1
-	for l := 1; l <= 5; l++ {
-		if h.units[l] >= 0 {
-			if last >= 0 {
-				n += l - last - 1
-			}
-			last = l
+// villageMarked reports whether written text names a village-level unit as such
+// (下河村, 天宁社区, 下河村委会).
+func villageMarked(s string) bool {
+	for _, suf := range []string{"村", "社区", "嘎查", "委会", "居委"} {
+		if strings.HasSuffix(s, suf) {
+			return true
 		}
 	}
-	return n
+	return false
 }
 
 // startsDivision reports whether a division name (two characters or more) starts at rs[i:].
@@ -151,12 +148,16 @@ func Parse(ix *search.Index, text string, day snapshot.Day) Parsed {
 		if hyps[a].score != hyps[b].score {
 			return hyps[a].score > hyps[b].score
 		}
-		// Fewer levels skipped between written units: 鸡西鸡东鸡东 is prefecture, county and
-		// township, not prefecture, township and village.
-		if ga, gb := hyps[a].gaps(), hyps[b].gaps(); ga != gb {
-			return ga < gb
+		// A bare name without 村/社区 names a township before a village: 鸡西鸡东鸡东 is
+		// prefecture, county and township, not prefecture, township and village.
+		la, lb := hyps[a].level(d), hyps[b].level(d)
+		switch {
+		case la == 5 && lb == 4 && !villageMarked(hyps[a].texts[5]):
+			return false
+		case la == 4 && lb == 5 && !villageMarked(hyps[b].texts[5]):
+			return true
 		}
-		return hyps[a].level(d) > hyps[b].level(d)
+		return la > lb
 	})
 	best := hyps[0]
 	ties := 0
@@ -267,8 +268,7 @@ func extend(ix *search.Index, hyps []hyp, rs []rune, i int, day snapshot.Day) ([
 		// A bare name after a county most often names the next level down: when it is a
 		// township's name too, the township wins over a village, unless the township is
 		// already written or the name carries 村/社区.
-		villageMark := strings.HasSuffix(s, "村") || strings.HasSuffix(s, "社区") || strings.HasSuffix(s, "嘎查") ||
-			strings.HasSuffix(s, "委会") || strings.HasSuffix(s, "居委")
+		villageMark := villageMarked(s)
 		township := false // a township of that name fits some reading
 		if !villageMark {
 			for _, h := range hyps {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"fangyuan/gazetteer"
 	"fangyuan/gazetteer/addr"
 	"fangyuan/gazetteer/corpus"
 	"fangyuan/gazetteer/search"
@@ -79,19 +80,21 @@ func setup(t *testing.T) (*corpus.Corpus, *addr.State) {
 			national.err = err
 			return
 		}
-		codes, olds, news := make([]string, len(c.Renames)), make([]string, len(c.Renames)), make([]string, len(c.Renames))
+		n := len(c.Renames)
+		codes, olds, news, drafts, inis := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		for i, r := range c.Renames {
 			codes[i], olds[i], news[i] = r.Code, r.Old, r.New
+			drafts[i], inis[i] = gazetteer.DraftPinyin(r.New) // as the importer writes a new name
 		}
 		tag, err := pool.Exec(ctx, `
-WITH r AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[]) AS r(code, old, new)),
+WITH r AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS r(code, old, new, draft, ini)),
 closed AS (
   UPDATE admin_unit a SET valid_to = $1 FROM r WHERE a.code = r.code AND a.name = r.old AND a.valid_to IS NULL
   RETURNING a.*
 )
-INSERT INTO admin_unit (code, level, kind, name, parent_code, aliases, valid_from, source)
-SELECT c.code, c.level, c.kind, r.new, c.parent_code, array_append(c.aliases, c.name), $1, 'corpus rename'
-FROM closed c JOIN r ON r.code = c.code`, renameDay, codes, olds, news)
+INSERT INTO admin_unit (code, level, kind, name, parent_code, pinyin_draft, pinyin_initials, aliases, valid_from, source)
+SELECT c.code, c.level, c.kind, r.new, c.parent_code, r.draft, r.ini, array_append(c.aliases, c.name), $1, 'corpus rename'
+FROM closed c JOIN r ON r.code = c.code`, renameDay, codes, olds, news, drafts, inis)
 		if err != nil {
 			national.err = err
 			return
@@ -133,8 +136,14 @@ func answer(st *addr.State, it corpus.Item) (string, string) {
 	return hits[0].Code, fmt.Sprintf("%s %s (%s); next %s", hits[0].Name, hits[0].Match, hits[0].Matched, strings.Join(alt, " "))
 }
 
-// gated are the classes held to 98 %.
-var gated = map[string]bool{}
+// gated are the classes held to 98 %: all of them.
+var gated = func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range corpus.Classes {
+		m[c] = true
+	}
+	return m
+}()
 
 // TestHonestCorpus: top-1 accuracy per class over queries generated from the raw tables by
 // code that knows nothing of the index (package corpus). Every class must reach 98 %.
@@ -215,24 +224,28 @@ func TestOfficialPinyin(t *testing.T) {
 		byFull[strings.Join(r.Syllables, "")] = append(byFull[strings.Join(r.Syllables, "")], r.Code)
 		byBase[strings.Join(r.BaseSyllables, "")] = append(byBase[strings.Join(r.BaseSyllables, "")], r.Code)
 	}
-	renamed := map[string]bool{}
+	renamed := map[string]bool{} // searched by the reading of their base, which they keep
 	for _, r := range national.c.Renames {
 		renamed[r.Code] = true
 	}
 	var list []string
 	n, bad := 0, 0
 	for _, r := range all {
-		if !r.Poly || renamed[r.Code] {
+		if !r.Poly {
 			continue
 		}
 		n++
-		for _, q := range []struct {
+		qs := []struct {
 			text string
 			same []string
 		}{
 			{strings.Join(r.Syllables, ""), byFull[strings.Join(r.Syllables, "")]},
 			{strings.Join(r.BaseSyllables, ""), byBase[strings.Join(r.BaseSyllables, "")]},
-		} {
+		}
+		if renamed[r.Code] {
+			qs = qs[1:]
+		}
+		for _, q := range qs {
 			hits := addr.Search(st.Search, search.Query{Text: q.text, Day: day, Limit: 10})
 			found := false
 			for _, h := range hits {

@@ -70,6 +70,9 @@ func bare(name string, level int) string {
 			continue
 		}
 		s := strings.TrimSuffix(name, suf)
+		if suf == "民族乡" || suf == "民族镇" {
+			s = stripEthnic(s + "族") // 石梯子哈萨克民族乡 → 石梯子
+		}
 		if strings.HasPrefix(suf, "自治") || (level == 4 && (suf == "乡" || suf == "镇") && strings.HasSuffix(s, "族")) {
 			s = stripEthnic(s)
 		}

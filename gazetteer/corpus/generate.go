@@ -454,7 +454,8 @@ func (g *gen) streets(per int) []Item {
 			}
 		}
 		head := names(ch, f, "")
-		tail := roads[g.rng.IntN(len(roads))] + strconv.Itoa(1+g.rng.IntN(300)) + "号"
+		road := roads[g.rng.IntN(len(roads))]
+		tail := road + strconv.Itoa(1+g.rng.IntN(300)) + "号"
 		switch g.rng.IntN(3) {
 		case 0:
 			tail += fmt.Sprintf("%d幢%d单元%d室", 1+g.rng.IntN(30), 1+g.rng.IntN(6), 100*(1+g.rng.IntN(18))+1+g.rng.IntN(4))
@@ -471,6 +472,13 @@ func (g *gen) streets(per int) []Item {
 			return names(c[len(c)-len(ch):], f, "")
 		}
 		want := g.answers(n, "name", official, text)
+		if n.level == 4 { // a village named after the road (友谊路社区) is where the address is
+			for _, v := range n.children {
+				if strings.HasPrefix(v.name, road) {
+					want = append(want, v.code)
+				}
+			}
+		}
 		out = append(out, Item{Class: ClassStreet, Query: head + tail, Want: want, Parse: true})
 	}
 	return out

@@ -203,7 +203,7 @@ func (ix *Index) addNames(e int32, level int8, name string, aliases []string, of
 func (ix *Index) addPinyin(e int32, level int8, name, official, draft, initials string, dropped []int, hasBase bool) {
 	syl := strings.Fields(draft)
 	if official == "" && ix.entries[e].kind == KindDivision {
-		if t := gazetteer.OfficialSyllables(ix.entries[e].code, name); t != nil {
+		if t := gazetteer.OfficialSyllables(ix.entries[e].code, name, syl); t != nil {
 			syl = t
 			initials = initialsOf(strings.Join(t, " "))
 		}

@@ -125,7 +125,10 @@ var nationalities = []string{
 // without its 自治X suffix (积石山保安族东乡族撒拉族 → 积石山), keeping at least two characters.
 func StripNationalities(s string) string {
 	for {
-		t := strings.TrimSuffix(s, "族")
+		t := strings.TrimSuffix(s, "民族") // 石梯子哈萨克民族乡
+		if t == s {
+			t = strings.TrimSuffix(s, "族")
+		}
 		found := false
 		for _, n := range nationalities {
 			if strings.HasSuffix(t, n) && utf8.RuneCountInString(t)-utf8.RuneCountInString(n) >= 2 {

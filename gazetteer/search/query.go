@@ -169,7 +169,8 @@ func (ix *Index) searchContext(c *collector, words []string) {
 				}
 				inside := false
 				for _, ce := range ctx[j] {
-					if cu := ix.entries[ce].ref; cu != tu && d.IsAncestor(cu, tu, c.q.Day) {
+					// another unit (not a version of the same one: 大荔县 of 大荔区) holding it
+					if ix.entries[ce].code != ix.entries[e].code && d.IsAncestor(ix.entries[ce].ref, tu, c.q.Day) {
 						inside = true
 						break
 					}
