@@ -123,22 +123,19 @@ func Parse(ix *search.Index, text string, day snapshot.Day) Parsed {
 	}
 	p.Normalized = string(rs)
 
-	hyps := []hyp{{deepest: -1, conf: 1, units: [6]int32{-1, -1, -1, -1, -1, -1}}}
-	i := 0
-	// A fictional-unit marker such as （虚构） is part of some names; writers drop it.
-	for i < len(rs) {
-		next, l := extend(ix, hyps, rs, i, day)
-		if l == 0 {
-			if k := skipPrinted(ix, hyps, rs, i); k > 0 {
-				i += k
-				continue
-			}
-			next, l = typoExtend(ix, hyps, rs, i, day)
+	hyps, i, steps := readDivisions(ix, rs, day, -1, 0)
+	// The longest name first can swallow the start of the next one (青岛市南八大湖 is 青岛 +
+	// 市南 + 八大湖, not 青岛市 + 南八大湖): when the divisions stop short, a shorter name at one
+	// of the last steps is tried, and kept when the divisions then read further.
+	// Only a name ending in 市 is tried shorter, and the retry must read the text to its end.
+	for k := len(steps) - 1; i < len(rs) && k >= 0 && k >= len(steps)-3; k-- {
+		if rs[steps[k][0]+steps[k][1]-1] != '市' {
+			continue
 		}
-		if l == 0 {
+		if h2, i2, _ := readDivisions(ix, rs, day, steps[k][0], steps[k][1]-1); i2 == len(rs) {
+			hyps, i = h2, i2
 			break
 		}
-		hyps, i = next, i+l
 	}
 	// Chinese numerals are read only after the divisions: 三栋镇 is a name, 三栋 a building.
 	rest := convertNumerals(string(rs[i:]))
@@ -201,6 +198,37 @@ func Parse(ix *search.Index, text string, day snapshot.Day) Parsed {
 	return p
 }
 
+// readDivisions reads division names from the start of rs, the longest first (at most
+// capLen runes at position capAt); it returns the hypotheses, where they end and the steps
+// taken (position and length of each name read).
+func readDivisions(ix *search.Index, rs []rune, day snapshot.Day, capAt, capLen int) ([]hyp, int, [][2]int) {
+	hyps := []hyp{{deepest: -1, conf: 1, units: [6]int32{-1, -1, -1, -1, -1, -1}}}
+	var steps [][2]int
+	i := 0
+	for i < len(rs) {
+		maxL := maxNameRunes
+		if i == capAt {
+			maxL = capLen
+		}
+		next, l := extend(ix, hyps, rs, i, day, maxL)
+		if l == 0 {
+			if k := skipPrinted(ix, hyps, rs, i); k > 0 {
+				i += k
+				continue
+			}
+			if capAt < 0 { // a retry reads names as written, without typos
+				next, l = typoExtend(ix, hyps, rs, i, day)
+			}
+		}
+		if l == 0 {
+			break
+		}
+		steps = append(steps, [2]int{i, l})
+		hyps, i = next, i+l
+	}
+	return hyps, i, steps
+}
+
 // candidates returns the current unit versions named s on day, with how they matched.
 func candidates(ix *search.Index, s string, day snapshot.Day) (units []int32, matches []string, was []string) {
 	d := ix.Data()
@@ -252,9 +280,9 @@ var matchScore = map[string]float64{"exact": 1, "base": 0.9, "alias": 0.85, "old
 var matchConf = map[string]float64{"exact": 1, "base": 0.98, "alias": 0.95, "old_name": 0.95, "typo": 0.85}
 
 // extend tries the longest division name at rs[i:] consistent with some hypothesis.
-func extend(ix *search.Index, hyps []hyp, rs []rune, i int, day snapshot.Day) ([]hyp, int) {
+func extend(ix *search.Index, hyps []hyp, rs []rune, i int, day snapshot.Day, maxL int) ([]hyp, int) {
 	d := ix.Data()
-	for l := min(maxNameRunes, len(rs)-i); l >= 2; l-- {
+	for l := min(maxL, len(rs)-i); l >= 2; l-- {
 		s := string(rs[i : i+l])
 		units, matches, was := candidates(ix, s, day)
 		if len(units) == 0 {
