@@ -10,18 +10,18 @@ import (
 
 // Query classes, in report order.
 const (
-	ClassFull           = "full_chain"         // 浙江省丽水市莲都区紫金街道天宁社区居委会
-	ClassNoProvince     = "no_province"        // 丽水市莲都区紫金街道
-	ClassCountyTownship = "county_township"    // 莲都区紫金街道
-	ClassBare           = "bare_chain"         // 丽水莲都紫金 (every suffix dropped)
-	ClassTownship       = "township_alone"     // 紫金街道 (unique nationally)
-	ClassVillageChain   = "village_chain"      // 丽水市莲都区紫金街道天宁社区居委会 / 莲都区天宁社区居委会
-	ClassVillageShort   = "village_short"      // 莲都区下河村 (村委会 written 村)
-	ClassPinyin         = "pinyin_polyphone"   // zhangzi, dabuxian
-	ClassPinyinContext  = "pinyin_context"     // suzhou anhui
-	ClassOldName        = "old_name"           // 浙江省丽水市缙云县壶镇镇 after 缙云县 became 缙云区
-	ClassStreet         = "street_address"     // …紫金街道人民路12号3幢2单元501室
-	ClassOfficial       = "official_string"    // 甘肃省嘉峪关市嘉峪关市钢城街道…, 北京市市辖区东城区…
+	ClassFull           = "full_chain"       // 浙江省丽水市莲都区紫金街道天宁社区居委会
+	ClassNoProvince     = "no_province"      // 丽水市莲都区紫金街道
+	ClassCountyTownship = "county_township"  // 莲都区紫金街道
+	ClassBare           = "bare_chain"       // 丽水莲都紫金 (every suffix dropped)
+	ClassTownship       = "township_alone"   // 紫金街道 (unique nationally)
+	ClassVillageChain   = "village_chain"    // 丽水市莲都区紫金街道天宁社区居委会 / 莲都区天宁社区居委会
+	ClassVillageShort   = "village_short"    // 莲都区下河村 (村委会 written 村)
+	ClassPinyin         = "pinyin_polyphone" // zhangzi, dabuxian
+	ClassPinyinContext  = "pinyin_context"   // suzhou anhui
+	ClassOldName        = "old_name"         // 浙江省丽水市缙云县壶镇镇 after 缙云县 became 缙云区
+	ClassStreet         = "street_address"   // …紫金街道人民路12号3幢2单元501室
+	ClassOfficial       = "official_string"  // 甘肃省嘉峪关市嘉峪关市钢城街道…, 北京市市辖区东城区…
 )
 
 // Classes lists every class in report order.
