@@ -1,6 +1,9 @@
 package gazetteer
 
 import (
+	"bufio"
+	"bytes"
+	_ "embed"
 	"strings"
 	"unicode"
 
@@ -36,9 +39,139 @@ var pinyinArgs = func() pinyin.Args {
 	return a
 }()
 
+// The reviewed tables (pinyindata/, sources named in their headers): the polyphone
+// characters of place names with their readings, and the official reading of every
+// province-, prefecture- and county-level name that holds one.
+var (
+	//go:embed pinyindata/polyphones.tsv
+	polyphonesTSV []byte
+	//go:embed pinyindata/official_pinyin.tsv
+	officialTSV []byte
+
+	polyphones    = map[rune][]string{}
+	officialCode  = map[string][]string{} // 12-digit code + "|" + name → syllables
+	officialOf    = map[string]string{}   // 12-digit code → the name the table reads
+	officialNames = map[string][]string{} // name → syllables, where every unit of that name reads alike
+)
+
+func init() {
+	each := func(b []byte, fn func(f []string)) {
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		for sc.Scan() {
+			if l := sc.Text(); l != "" && !strings.HasPrefix(l, "#") {
+				fn(strings.Split(l, "\t"))
+			}
+		}
+	}
+	each(polyphonesTSV, func(f []string) { polyphones[[]rune(f[0])[0]] = strings.Fields(f[1]) })
+	clash := map[string]bool{}
+	each(officialTSV, func(f []string) {
+		syl := strings.Fields(f[2])
+		code := f[0] + strings.Repeat("0", 12-len(f[0]))
+		officialCode[code+"|"+f[1]] = syl
+		officialOf[code] = f[1]
+		if o, ok := officialNames[f[1]]; ok && strings.Join(o, " ") != f[2] {
+			clash[f[1]] = true
+		}
+		officialNames[f[1]] = syl
+	})
+	for n := range clash {
+		delete(officialNames, n)
+	}
+}
+
+// OfficialSyllables returns the reviewed official reading of a division name (one toneless
+// syllable per character), or nil when the table has none: the name holds no polyphone
+// character, or the unit is below the county level. A unit renamed since the table keeps
+// the official reading of the characters its new name starts with (长子县 → 长子区 reads
+// zhang zi, then the draft): draft is the new name's draft, one syllable per character.
+func OfficialSyllables(code, name string, draft []string) []string {
+	if syl, ok := officialCode[code+"|"+name]; ok {
+		return syl
+	}
+	old, ok := officialOf[code]
+	if !ok {
+		return nil
+	}
+	a, b := []rune(old), []rune(name)
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		p++
+	}
+	if p < 2 || len(draft) != len(b) {
+		return nil
+	}
+	return append(append([]string(nil), officialCode[code+"|"+old][:p]...), draft[p:]...)
+}
+
+// MaxReadings bounds the readings indexed for one name.
+const MaxReadings = 8
+
+// Readings returns the readings of a name with one syllable per character: primary first,
+// then the other readings of the polyphone characters among its first vary characters
+// (the name without its generic suffix: 委员会 reads one way), at most max in all. Names
+// whose syllables do not match their characters one to one have only primary.
+func Readings(name string, primary []string, vary, max int) [][]string {
+	out := [][]string{primary}
+	rs := []rune(name)
+	if len(rs) != len(primary) {
+		return out
+	}
+	vary = min(vary, len(rs))
+	poly := false
+	for _, r := range rs[:vary] {
+		if len(polyphones[r]) > 0 {
+			poly = true
+			break
+		}
+	}
+	if !poly {
+		return out
+	}
+	rs = rs[:vary]
+	seen := map[string]bool{strings.Join(primary, " "): true}
+	var rec func(i int, cur []string)
+	rec = func(i int, cur []string) {
+		if len(out) >= max {
+			return
+		}
+		if i == vary {
+			if k := strings.Join(cur, " "); !seen[k] {
+				seen[k] = true
+				out = append(out, append([]string(nil), cur...))
+			}
+			return
+		}
+		alts := polyphones[rs[i]]
+		if len(alts) == 0 {
+			rec(i+1, cur)
+			return
+		}
+		orig := cur[i]
+		rec(i+1, cur)
+		for _, a := range alts {
+			if a != orig {
+				cur[i] = a
+				rec(i+1, cur)
+			}
+		}
+		cur[i] = orig
+	}
+	rec(0, append([]string(nil), primary...))
+	return out
+}
+
 // DraftPinyin returns space-separated toneless syllables ("li shui shi") and initials
-// ("lss"). Latin letters and digits are kept as they are; other symbols are dropped.
+// ("lss"). Latin letters and digits are kept as they are; other symbols are dropped. A name
+// in the reviewed table of official readings reads as the table says.
 func DraftPinyin(name string) (full, initials string) {
+	if syl, ok := officialNames[name]; ok {
+		var ini strings.Builder
+		for _, s := range syl {
+			ini.WriteByte(s[0])
+		}
+		return strings.Join(syl, " "), ini.String()
+	}
 	var syl []string
 	runes := []rune(name)
 	for i := 0; i < len(runes); {

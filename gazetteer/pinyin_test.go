@@ -1,6 +1,9 @@
 package gazetteer
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestDraftPinyin(t *testing.T) {
 	tests := []struct{ name, full, initials string }{
@@ -60,5 +63,42 @@ func TestPadCodeAndKind(t *testing.T) {
 		if _, _, err := PadCode(bad); err == nil {
 			t.Errorf("PadCode(%q): want error", bad)
 		}
+	}
+}
+
+func TestReadingsAndOfficialSyllables(t *testing.T) {
+	if got := OfficialSyllables("140428000000", "长子县", nil); strings.Join(got, " ") != "zhang zi xian" {
+		t.Errorf("长子县: %v", got)
+	}
+	// renamed since the table: the shared characters keep their official reading
+	if got := OfficialSyllables("140428000000", "长子区", []string{"chang", "zi", "qu"}); strings.Join(got, " ") != "zhang zi qu" {
+		t.Errorf("长子区: %v", got)
+	}
+	if got := OfficialSyllables("140428000000", "新城区", []string{"xin", "cheng", "qu"}); got != nil {
+		t.Errorf("a new name sharing nothing: %v", got)
+	}
+	if got := OfficialSyllables("331100000000", "丽水市", nil); got != nil {
+		t.Errorf("丽水 has no polyphone: %v", got)
+	}
+	// every reading of the polyphones of the base, the suffix kept, the primary first
+	r := Readings("长乐区", []string{"chang", "le", "qu"}, 2, MaxReadings)
+	var got []string
+	for _, x := range r {
+		got = append(got, strings.Join(x, ""))
+	}
+	want := "changlequ changyuequ changlaoqu zhanglequ zhangyuequ zhanglaoqu"
+	if strings.Join(got, " ") != want {
+		t.Errorf("Readings(长乐区) = %v, want %s", got, want)
+	}
+	// bounded
+	if r := Readings("长长长长长长", []string{"chang", "chang", "chang", "chang", "chang", "chang"}, 6, MaxReadings); len(r) != MaxReadings {
+		t.Errorf("%d readings, want %d", len(r), MaxReadings)
+	}
+	if r := Readings("丽水市", []string{"li", "shui", "shi"}, 2, MaxReadings); len(r) != 1 {
+		t.Errorf("丽水市: %v", r)
+	}
+	// the draft of a name in the table reads officially
+	if full, ini := DraftPinyin("筠连县"); full != "jun lian xian" || ini != "jlx" {
+		t.Errorf("DraftPinyin(筠连县) = %q %q", full, ini)
 	}
 }

@@ -71,6 +71,7 @@ type hyp struct {
 	matches [6]string
 	texts   [6]string
 	was     [6]string
+	demoted float64 // score taken from a village reading because a township has the name
 }
 
 func (h *hyp) level(d *snapshot.Data) int8 {
@@ -81,6 +82,29 @@ func (h *hyp) level(d *snapshot.Data) int8 {
 }
 
 var roadSuffix = "路街巷弄道里"
+
+// villageMarked reports whether written text names a village-level unit as such
+// (下河村, 天宁社区, 下河村委会).
+func villageMarked(s string) bool {
+	for _, suf := range []string{"村", "社区", "嘎查", "委会", "居委"} {
+		if strings.HasSuffix(s, suf) {
+			return true
+		}
+	}
+	return false
+}
+
+// startsDivision reports whether a division name (two characters or more) starts at rs[i:].
+func startsDivision(ix *search.Index, rs []rune, i int) bool {
+	for l := 2; l <= maxNameRunes && i+l <= len(rs); l++ {
+		for _, e := range ix.Lookup(string(rs[i : i+l])) {
+			if ix.EntryUnit(e) >= 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // Parse parses text as of day against the index's dictionary.
 func Parse(ix *search.Index, text string, day snapshot.Day) Parsed {
@@ -99,18 +123,19 @@ func Parse(ix *search.Index, text string, day snapshot.Day) Parsed {
 	}
 	p.Normalized = string(rs)
 
-	hyps := []hyp{{deepest: -1, conf: 1, units: [6]int32{-1, -1, -1, -1, -1, -1}}}
-	i := 0
-	// A fictional-unit marker such as （虚构） is part of some names; writers drop it.
-	for i < len(rs) {
-		next, l := extend(ix, hyps, rs, i, day)
-		if l == 0 {
-			next, l = typoExtend(ix, hyps, rs, i, day)
+	hyps, i, steps := readDivisions(ix, rs, day, -1, 0)
+	// The longest name first can swallow the start of the next one (青岛市南八大湖 is 青岛 +
+	// 市南 + 八大湖, not 青岛市 + 南八大湖): when the divisions stop short, a shorter name at one
+	// of the last steps is tried, and kept when the divisions then read further.
+	// Only a name ending in 市 is tried shorter, and the retry must read the text to its end.
+	for k := len(steps) - 1; i < len(rs) && k >= 0 && k >= len(steps)-3; k-- {
+		if rs[steps[k][0]+steps[k][1]-1] != '市' {
+			continue
 		}
-		if l == 0 {
+		if h2, i2, _ := readDivisions(ix, rs, day, steps[k][0], steps[k][1]-1); i2 == len(rs) {
+			hyps, i = h2, i2
 			break
 		}
-		hyps, i = next, i+l
 	}
 	// Chinese numerals are read only after the divisions: 三栋镇 is a name, 三栋 a building.
 	rest := convertNumerals(string(rs[i:]))
@@ -120,13 +145,25 @@ func Parse(ix *search.Index, text string, day snapshot.Day) Parsed {
 		if hyps[a].score != hyps[b].score {
 			return hyps[a].score > hyps[b].score
 		}
-		return hyps[a].level(d) > hyps[b].level(d)
+		// A bare name without 村/社区 names a township before a village: 鸡西鸡东鸡东 is
+		// prefecture, county and township, not prefecture, township and village.
+		la, lb := hyps[a].level(d), hyps[b].level(d)
+		switch {
+		case la == 5 && lb == 4 && !villageMarked(hyps[a].texts[5]):
+			return false
+		case la == 4 && lb == 5 && !villageMarked(hyps[b].texts[5]):
+			return true
+		}
+		return la > lb
 	})
 	best := hyps[0]
 	ties := 0
 	for _, h := range hyps {
-		if h.score == best.score && h.level(d) == best.level(d) {
+		switch {
+		case h.score == best.score && h.level(d) == best.level(d):
 			ties++
+		case h.demoted > 0 && h.score+h.demoted == best.score:
+			ties++ // a village the township it shares a name with won over: still a reading
 		}
 	}
 	p.Readings = ties
@@ -159,6 +196,37 @@ func Parse(ix *search.Index, text string, day snapshot.Day) Parsed {
 	}
 	p.Confidence = float64(int(conf*1000+0.5)) / 1000
 	return p
+}
+
+// readDivisions reads division names from the start of rs, the longest first (at most
+// capLen runes at position capAt); it returns the hypotheses, where they end and the steps
+// taken (position and length of each name read).
+func readDivisions(ix *search.Index, rs []rune, day snapshot.Day, capAt, capLen int) ([]hyp, int, [][2]int) {
+	hyps := []hyp{{deepest: -1, conf: 1, units: [6]int32{-1, -1, -1, -1, -1, -1}}}
+	var steps [][2]int
+	i := 0
+	for i < len(rs) {
+		maxL := maxNameRunes
+		if i == capAt {
+			maxL = capLen
+		}
+		next, l := extend(ix, hyps, rs, i, day, maxL)
+		if l == 0 {
+			if k := skipPrinted(ix, hyps, rs, i); k > 0 {
+				i += k
+				continue
+			}
+			if capAt < 0 { // a retry reads names as written, without typos
+				next, l = typoExtend(ix, hyps, rs, i, day)
+			}
+		}
+		if l == 0 {
+			break
+		}
+		steps = append(steps, [2]int{i, l})
+		hyps, i = next, i+l
+	}
+	return hyps, i, steps
 }
 
 // candidates returns the current unit versions named s on day, with how they matched.
@@ -212,17 +280,32 @@ var matchScore = map[string]float64{"exact": 1, "base": 0.9, "alias": 0.85, "old
 var matchConf = map[string]float64{"exact": 1, "base": 0.98, "alias": 0.95, "old_name": 0.95, "typo": 0.85}
 
 // extend tries the longest division name at rs[i:] consistent with some hypothesis.
-func extend(ix *search.Index, hyps []hyp, rs []rune, i int, day snapshot.Day) ([]hyp, int) {
+func extend(ix *search.Index, hyps []hyp, rs []rune, i int, day snapshot.Day, maxL int) ([]hyp, int) {
 	d := ix.Data()
-	for l := min(maxNameRunes, len(rs)-i); l >= 2; l-- {
+	for l := min(maxL, len(rs)-i); l >= 2; l-- {
 		s := string(rs[i : i+l])
 		units, matches, was := candidates(ix, s, day)
 		if len(units) == 0 {
 			continue
 		}
 		// A name followed by a road word is a road's name (中山路, not 中山市).
-		if i+l < len(rs) && strings.ContainsRune(roadSuffix, rs[i+l]) && !strings.ContainsRune(roadSuffix, rs[i+l-1]) {
+		// Unless a division name follows (武强县街关镇, 中山市里溪村, 桃城路北).
+		if i+l < len(rs) && strings.ContainsRune(roadSuffix, rs[i+l]) && !strings.ContainsRune(roadSuffix, rs[i+l-1]) && !startsDivision(ix, rs, i+l) {
 			continue
+		}
+		// A bare name after a county most often names the next level down: when it is a
+		// township's name too, the township wins over a village, unless the township is
+		// already written or the name carries 村/社区.
+		villageMark := villageMarked(s)
+		township := false // a township of that name fits some reading
+		if !villageMark {
+			for _, h := range hyps {
+				for _, u := range units {
+					if d.Units[u].Level == 4 && d.Units[u].Level > h.level(d) && (h.deepest < 0 || d.IsAncestor(h.deepest, u, day)) {
+						township = true
+					}
+				}
+			}
 		}
 		var next []hyp
 		for _, h := range hyps {
@@ -245,6 +328,11 @@ func extend(ix *search.Index, hyps []hyp, rs []rune, i int, day snapshot.Day) ([
 				nh.matches[un.Level], nh.texts[un.Level], nh.was[un.Level] = matches[k], s, was[k]
 				nh.score += matchScore[matches[k]] * float64(l)
 				nh.conf *= matchConf[matches[k]]
+				if township && un.Level == 5 && h.units[4] < 0 {
+					pen := 0.1 * float64(l)
+					nh.score -= pen
+					nh.demoted += pen
+				}
 				// Units skipped between two written ones are fine ("丽水莲都"), but an
 				// unattached lower unit among many is a guess.
 				next = append(next, nh)
@@ -259,6 +347,38 @@ func extend(ix *search.Index, hyps []hyp, rs []rune, i int, day snapshot.Day) ([
 		}
 	}
 	return nil, 0
+}
+
+// printed are the rows of the statistical tables that are no units: people copying the
+// tables write them (北京市市辖区东城区, 湖北省省直辖县级行政区划仙桃市).
+var printed = []string{"自治区直辖县级行政区划", "省直辖县级行政区划", "直辖县级行政区划", "市辖区"}
+
+// skipPrinted returns how many runes at rs[i:] are a placeholder row of the statistical
+// tables, or the county-level row that repeats a city without counties (广东省东莞市东莞市,
+// 河南省省直辖县级行政区划济源市济源市), written after the unit it stands for; 0 when none.
+func skipPrinted(ix *search.Index, hyps []hyp, rs []rune, i int) int {
+	d := ix.Data()
+	rest := string(rs[i:])
+	for _, h := range hyps {
+		if h.deepest < 0 {
+			continue
+		}
+		un := &d.Units[h.deepest]
+		if un.Level <= 2 {
+			for _, p := range printed {
+				if strings.HasPrefix(rest, p) {
+					return len([]rune(p))
+				}
+			}
+			if un.Level == 1 && strings.HasPrefix(rest, "县") {
+				return 1 // the 县 row of 重庆市
+			}
+		}
+		if un.Level <= 3 && strings.HasPrefix(rest, un.Name) {
+			return len([]rune(un.Name))
+		}
+	}
+	return 0
 }
 
 // typoExtend looks for a child of a hypothesis' deepest unit whose name is one edit from

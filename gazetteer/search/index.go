@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"fangyuan/gazetteer"
 	"fangyuan/gazetteer/snapshot"
 )
 
@@ -32,6 +33,7 @@ const (
 	clsInitials            // pinyin initials
 	clsPinyinBase          // pinyin of a name without its suffix
 	clsInitialsBase        // initials of a name without its suffix
+	clsPinyinAlt           // another reading of the polyphone characters of a name (or its base)
 )
 
 type entry struct {
@@ -284,17 +286,29 @@ func (ix *Index) addNames(e int32, level int8, name string, aliases []string, of
 	if level <= 4 && len(bases) > 0 { // and the full name of the upper levels (莲都曲 → 莲都区)
 		ix.addTypoKey(rs, e)
 	}
-	// Pinyin: the official romanization when set, else the draft; initials from the draft.
+	ix.addPinyin(e, level, name, official, draft, initials, dropped, len(bases) > 0)
+}
+
+// addPinyin indexes the pinyin of a name: the official romanization when set (the stored
+// pinyin, else the reviewed table of official readings), else the draft; and the other
+// readings of its polyphone characters, at most gazetteer.MaxReadings, which rank below.
+func (ix *Index) addPinyin(e int32, level int8, name, official, draft, initials string, dropped []int, hasBase bool) {
 	syl := strings.Fields(draft)
+	if official == "" && ix.entries[e].kind == KindDivision {
+		if t := gazetteer.OfficialSyllables(ix.entries[e].code, name, syl); t != nil {
+			syl = t
+			initials = initialsOf(strings.Join(t, " "))
+		}
+	}
 	full := strings.Join(syl, "")
 	if official != "" {
 		o := Compact(Normalize(official))
 		ix.addKey(level, o, e, clsPinyin)
-		if words := strings.Fields(Normalize(official)); len(words) > 1 && len(bases) > 0 {
+		if words := strings.Fields(Normalize(official)); len(words) > 1 && hasBase {
 			ix.addKey(level, Compact(strings.Join(words[:len(words)-1], "")), e, clsPinyinBase)
 		}
 		if o != full {
-			full = "" // the draft is wrong for this name: do not index it
+			full = "" // the draft is wrong for this name: do not index it as official
 		}
 	}
 	if full != "" {
@@ -302,16 +316,32 @@ func (ix *Index) addNames(e int32, level int8, name string, aliases []string, of
 	}
 	ix.addKey(level, initials, e, clsInitials)
 	n := utf8.RuneCountInString(name)
-	if len(syl) == n { // one syllable per character: the base forms have pinyin too
+	if len(syl) != n { // not one syllable per character: no base forms or other readings
+		return
+	}
+	for _, k := range dropped { // the base forms have pinyin too
+		if k >= n {
+			continue
+		}
+		if official == "" {
+			ix.addKey(level, strings.Join(syl[:n-k], ""), e, clsPinyinBase)
+		}
+		if len(initials) == n {
+			ix.addKey(level, initials[:n-k], e, clsInitialsBase)
+		}
+	}
+	suffix := 0 // the generic suffix reads one way: vary the rest
+	if len(dropped) > 0 && dropped[len(dropped)-1] < n {
+		suffix = dropped[len(dropped)-1]
+	}
+	rds := gazetteer.Readings(name, syl, n-suffix, gazetteer.MaxReadings)
+	for _, r := range rds[1:] {
+		if alt := strings.Join(r, ""); alt != full {
+			ix.addKey(level, alt, e, clsPinyinAlt)
+		}
 		for _, k := range dropped {
-			if k >= n {
-				continue
-			}
-			if official == "" {
-				ix.addKey(level, strings.Join(syl[:n-k], ""), e, clsPinyinBase)
-			}
-			if len(initials) == n {
-				ix.addKey(level, initials[:n-k], e, clsInitialsBase)
+			if k < n {
+				ix.addKey(level, strings.Join(r[:n-k], ""), e, clsPinyinAlt)
 			}
 		}
 	}

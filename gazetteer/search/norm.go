@@ -54,7 +54,7 @@ func HasHan(s string) bool {
 // suffixes are the generic parts of division names, longest first where one ends another.
 var suffixes = []string{
 	"社区居民委员会", "村民委员会", "居民委员会", "街道办事处", "特别行政区", "委员会", "居委会", "委会",
-	"自治区", "自治州", "自治县", "自治旗", "社区", "街道", "地区", "苏木", "嘎查",
+	"自治区", "自治州", "自治县", "自治旗", "社区", "街道", "地区", "苏木", "嘎查", "新区", "林区", "特区",
 	"省", "市", "区", "县", "镇", "乡", "村", "旗", "盟",
 }
 
@@ -75,6 +75,7 @@ func BaseNames(name string) (forms []string, dropped []int) {
 			dropped = append(dropped, total)
 		}
 	}
+	autonomous := false
 	for {
 		found := false
 		for _, suf := range suffixes {
@@ -82,6 +83,9 @@ func BaseNames(name string) (forms []string, dropped []int) {
 				rest := cur[:len(cur)-len(suf)]
 				if utf8.RuneCountInString(rest) < 2 {
 					continue
+				}
+				if strings.HasPrefix(suf, "自治") || ((suf == "乡" || suf == "镇") && strings.HasSuffix(rest, "族")) {
+					autonomous = true
 				}
 				cur = rest
 				total += utf8.RuneCountInString(suf)
@@ -92,8 +96,50 @@ func BaseNames(name string) (forms []string, dropped []int) {
 			}
 		}
 		if !found {
-			return forms, dropped
+			break
 		}
+	}
+	// Autonomous units are written without their nationalities: 长阳土家族自治县 → 长阳,
+	// 伊犁哈萨克自治州 → 伊犁, 大通回族土族自治县 → 大通, 三都水族自治县 → 三都.
+	if autonomous {
+		if s := StripNationalities(cur); s != cur {
+			total += utf8.RuneCountInString(cur) - utf8.RuneCountInString(s)
+			forms = append(forms, s)
+			dropped = append(dropped, total)
+		}
+	}
+	return forms, dropped
+}
+
+// nationalities are the names of the 56 nationalities without 族, the longer first where
+// one ends another (土家 before 土).
+var nationalities = []string{
+	"乌孜别克", "柯尔克孜", "俄罗斯", "维吾尔", "哈萨克", "塔吉克", "达斡尔", "鄂温克", "鄂伦春", "塔塔尔",
+	"蒙古", "布依", "朝鲜", "土家", "哈尼", "傈僳", "高山", "拉祜", "东乡", "纳西", "景颇", "仫佬",
+	"布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米", "德昂", "保安", "裕固", "独龙", "赫哲",
+	"门巴", "珞巴", "基诺", "回", "藏", "苗", "彝", "壮", "满", "侗", "瑶", "白", "傣", "黎", "佤",
+	"畲", "水", "土", "羌", "怒", "京", "各",
+}
+
+// StripNationalities removes the nationalities ending the name of an autonomous unit
+// without its 自治X suffix (积石山保安族东乡族撒拉族 → 积石山), keeping at least two characters.
+func StripNationalities(s string) string {
+	for {
+		t := strings.TrimSuffix(s, "民族") // 石梯子哈萨克民族乡
+		if t == s {
+			t = strings.TrimSuffix(s, "族")
+		}
+		found := false
+		for _, n := range nationalities {
+			if strings.HasSuffix(t, n) && utf8.RuneCountInString(t)-utf8.RuneCountInString(n) >= 2 {
+				t, found = strings.TrimSuffix(t, n), true
+				break
+			}
+		}
+		if !found {
+			return s
+		}
+		s = t
 	}
 }
 

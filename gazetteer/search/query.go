@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -25,7 +26,9 @@ const MaxQueryRunes = 64
 
 // Match ranks, best first.
 const (
-	rankExact = iota
+	rankContext    = iota - 2 // pinyin read with a context word naming an ancestor (suzhou anhui)
+	rankContextAlt            // the same by another reading of a polyphone
+	rankExact
 	rankBase
 	rankPrefix
 	rankSubstring
@@ -108,9 +111,82 @@ func (ix *Index) Search(q Query) []Hit {
 	case HasHan(text):
 		ix.searchHan(c, text)
 	default:
+		if words := strings.Fields(Normalize(q.Text)); len(words) >= 2 && len(words) <= 4 {
+			ix.searchContext(c, words)
+		}
 		ix.searchLatin(c, text)
 	}
 	return ix.finish(c)
+}
+
+// pinyinUnits returns the division entries of levels lo–hi whose pinyin (full or base, any
+// reading) is exactly w, and whether each was by another reading only.
+func (ix *Index) pinyinUnits(w string, lo, hi int) (out []int32, alt []bool) {
+	for l := lo; l <= hi; l++ {
+		for _, k := range ix.prefixRange(l, w) {
+			if k.s != w {
+				break // keys are sorted: the exact ones come first
+			}
+			if (k.cls == clsPinyin || k.cls == clsPinyinBase || k.cls == clsPinyinAlt) && ix.entries[k.e].kind == KindDivision {
+				if i := slices.Index(out, k.e); i >= 0 {
+					alt[i] = alt[i] && k.cls == clsPinyinAlt
+					continue
+				}
+				out, alt = append(out, k.e), append(alt, k.cls == clsPinyinAlt)
+			}
+		}
+	}
+	return out, alt
+}
+
+// searchContext reads pinyin words as a name and context words naming its ancestors
+// (suzhou anhui is 宿州 in 安徽, not 苏州; anhui suzhou too): a unit of levels 2–4 read by
+// one word, inside units of levels 1–3 read by each of the others.
+func (ix *Index) searchContext(c *collector, words []string) {
+	for _, w := range words {
+		for _, r := range w {
+			if r > unicode.MaxASCII || !unicode.IsLetter(r) {
+				return
+			}
+		}
+	}
+	d := ix.data
+	ctx := make([][]int32, len(words))
+	for j, w := range words {
+		ctx[j], _ = ix.pinyinUnits(w, 1, 3)
+		if len(ctx[j]) == 0 {
+			return
+		}
+	}
+	for i, w := range words {
+		es, alts := ix.pinyinUnits(w, 2, 4)
+		for x, e := range es {
+			tu := ix.entries[e].ref
+			all := true
+			for j := range words {
+				if j == i {
+					continue
+				}
+				inside := false
+				for _, ce := range ctx[j] {
+					// another unit (not a version of the same one: 大荔县 of 大荔区) holding it
+					if ix.entries[ce].code != ix.entries[e].code && d.IsAncestor(ix.entries[ce].ref, tu, c.q.Day) {
+						inside = true
+						break
+					}
+				}
+				if !inside {
+					all = false
+					break
+				}
+			}
+			if all && alts[x] {
+				c.add(e, rankContextAlt, "pinyin", w)
+			} else if all {
+				c.add(e, rankContext, "pinyin", w)
+			}
+		}
+	}
 }
 
 func isDigits(s string) bool {
@@ -214,24 +290,23 @@ func (ix *Index) searchLatin(c *collector, text string) {
 			ks = ks[:n]
 		}
 		for _, k := range ks {
-			match, full := "pinyin", true
+			match, exact := "pinyin", rankExact
 			switch k.cls {
 			case clsInitials:
 				match = "initials"
-			case clsPinyin:
-			case clsPinyinBase:
-				full = false
+			case clsPinyin, clsPinyinBase:
+				// the pinyin of a name with or without its suffix: level and importance
+				// decide between them (yanchang is 延长县 before a village 盐场)
 			case clsInitialsBase:
-				match, full = "initials", false
+				match, exact = "initials", rankBase
+			case clsPinyinAlt:
+				exact = rankBase // another reading of a polyphone: below the official ones
 			default:
 				continue // Latin letters inside Chinese names (e.g. "A区") are matched as prefixes only
 			}
 			rank := rankPrefix
 			if k.s == text {
-				rank = rankBase
-				if full {
-					rank = rankExact
-				}
+				rank = exact
 			}
 			c.add(k.e, rank, match, k.s)
 		}
