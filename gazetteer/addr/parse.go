@@ -139,6 +139,8 @@ func Parse(ix *search.Index, text string, day snapshot.Day) Parsed {
 	}
 	// Chinese numerals are read only after the divisions: 三栋镇 is a name, 三栋 a building.
 	rest := convertNumerals(string(rs[i:]))
+	// Suffixed numbers as the plate writes them: 40号甲, 40甲号 → 甲40号; 40之一号 → 40号之一.
+	rest = search.HouseNumbers(rest)
 
 	// The best reading; ties are counted and lower the confidence.
 	sort.SliceStable(hyps, func(a, b int) bool {
@@ -456,7 +458,7 @@ func fill(p *Parsed, ix *search.Index, h *hyp, day snapshot.Day) {
 
 var (
 	reRoad     = regexp.MustCompile(`^(.*?[^\d-]*?(?:大街|大道|公路|胡同|路|街|巷|弄|道|里))(.*)$`)
-	reNumber   = regexp.MustCompile(`^(\d+)([甲乙丙丁])?号(之[一二三四五六七八九]|附\d*)?(.*)$`)
+	reNumber   = regexp.MustCompile(`^([甲乙丙丁附])?(\d+)号(之[一二三四五六七八九十]|附\d*)?(.*)$`)
 	reNumberNS = regexp.MustCompile(`^(\d+)(之[一二三四五六七八九]|附\d*)(.*)$`)
 	reBuilding = regexp.MustCompile(`^(.*?)(\d+)(?:幢|栋|号楼|#)(.*)$`)
 	reUnit     = regexp.MustCompile(`^(\d+)单元(.*)$`)
@@ -475,13 +477,13 @@ func parseTail(p *Parsed, s string) string {
 		s = m[2]
 	}
 	if m := reNumber.FindStringSubmatch(s); m != nil {
-		p.Number, _ = strconv.Atoi(m[1])
+		p.Number, _ = strconv.Atoi(m[2])
 		suffix, tail := m[3], m[4]
 		// 附3-501 is annex + building 3 room 501, not annex 3.
 		if strings.HasPrefix(suffix, "附") && len(suffix) > len("附") && strings.HasPrefix(tail, "-") {
 			tail, suffix = suffix[len("附"):]+tail, "附"
 		}
-		p.Suffix = m[2] + suffix
+		p.Suffix = m[1] + suffix
 		s = tail
 	} else if m := reNumberNS.FindStringSubmatch(s); m != nil && p.Road != nil {
 		p.Number, _ = strconv.Atoi(m[1])

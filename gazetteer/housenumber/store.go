@@ -11,6 +11,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
+	"fangyuan/gazetteer"
 	"fangyuan/internal/auth"
 )
 
@@ -239,9 +240,9 @@ func scanHouse(row pgx.Row) (House, error) {
 	return h, err
 }
 
-// Address formats a house number with its sub-address: 人民路12号甲3幢2单元301室.
+// Address formats a house number with its sub-address: 人民路甲12号3幢2单元301室.
 func Address(road string, n int, suffix, building, unit, room string) string {
-	s := fmt.Sprintf("%s%d号%s", road, n, suffix)
+	s := road + gazetteer.HouseNumberText(n, suffix) // the plate's form: 甲12号, 12号之一
 	if building != "" {
 		s += building + "幢"
 	}

@@ -124,41 +124,14 @@ func (ix *Index) Reverse(pt orb.Point, day snapshot.Day) Answer {
 	return a
 }
 
-// HouseAddress formats a house number: 人民路12号之一3幢.
+// HouseAddress formats a house number in the canonical form (gazetteer.HouseNumberText):
+// 人民路12号之一3幢, 人民路甲12号.
 func HouseAddress(road string, n int, suffix, building string) string {
-	s := road + itoa(n)
-	switch suffix {
-	case "", "甲", "乙", "丙", "丁":
-		s += suffix + "号"
-	default: // 之一, 附
-		s += "号" + suffix
-	}
+	s := road + gazetteer.HouseNumberText(n, suffix)
 	if building != "" {
 		s += building + "幢"
 	}
 	return s
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"fangyuan/gazetteer"
 	"fangyuan/internal/auth"
 )
 
@@ -76,17 +77,8 @@ type Address struct {
 }
 
 // NumberText is the number as written on the plate: 12号; 甲/乙/丙/丁 and 附 go before the
-// number (甲12号, 附12号), 之一/之二/之三 after 号 (12号之一).
-func (a Address) NumberText() string {
-	n := strconv.Itoa(a.Number)
-	switch a.Suffix {
-	case "":
-		return n + "号"
-	case "之一", "之二", "之三":
-		return n + "号" + a.Suffix
-	}
-	return a.Suffix + n + "号"
-}
+// number (甲12号, 附12号), 之一/之二/之三 after 号 (12号之一): gazetteer.HouseNumberText.
+func (a Address) NumberText() string { return gazetteer.HouseNumberText(a.Number, a.Suffix) }
 
 var suffixPinyin = map[string]string{"甲": "Jia", "乙": "Yi", "丙": "Bing", "丁": "Ding", "之一": "Zhiyi", "之二": "Zhi'er", "之三": "Zhisan", "附": "Fu"}
 

@@ -8,7 +8,6 @@ package search
 import (
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -505,13 +504,8 @@ func (ix *Index) EntryPlace(e int32) int32 {
 	return ix.entries[e].ref
 }
 
-// AddressText is the short written form of a house number: 人民路12号, 人民路12甲号,
-// 人民路12号之一.
+// AddressText is the short written form of a house number: 人民路12号, 人民路甲12号,
+// 人民路12号之一 (gazetteer.HouseNumberText).
 func AddressText(road string, n int, suffix string) string {
-	num := strconv.Itoa(n)
-	switch suffix {
-	case "", "甲", "乙", "丙", "丁":
-		return road + num + suffix + "号"
-	}
-	return road + num + "号" + suffix
+	return road + gazetteer.HouseNumberText(n, suffix)
 }

@@ -94,7 +94,7 @@ func (c *collector) scan() int {
 
 // Search runs q.
 func (ix *Index) Search(q Query) []Hit {
-	text := Compact(Normalize(q.Text))
+	text := HouseNumbers(Compact(Normalize(q.Text))) // 人民路40号甲 → 人民路甲40号, the key's form
 	if rs := []rune(text); len(rs) > MaxQueryRunes {
 		text = string(rs[:MaxQueryRunes])
 	}
