@@ -23,6 +23,9 @@ type Component struct {
 	Name  string `json:"name"`          // the official name as of the date
 	Match string `json:"match"`         // exact|base|alias|old_name|typo|inferred
 	Was   string `json:"was,omitempty"` // the old name written, for old_name
+	// Pinyin is the unit's romanized name, PinyinSource official|reviewed|draft (search.UnitReading).
+	Pinyin       string `json:"pinyin,omitempty"`
+	PinyinSource string `json:"pinyin_source,omitempty"`
 }
 
 // RoadComponent is the road of a parsed address.
@@ -436,6 +439,7 @@ func fill(p *Parsed, ix *search.Index, h *hyp, day snapshot.Day) {
 	for _, u := range d.Chain(buf[:0], h.deepest, day) {
 		un := &d.Units[u]
 		c := &Component{Code: un.Code, Name: un.Name, Match: "inferred"}
+		c.Pinyin, c.PinyinSource = search.UnitReading(un)
 		if h.units[un.Level] == u {
 			c.Text, c.Match, c.Was = h.texts[un.Level], h.matches[un.Level], h.was[un.Level]
 		}

@@ -37,22 +37,26 @@ const (
 
 // Hit is one search result.
 type Hit struct {
-	Type      string          `json:"type"` // division | road | place | address
-	ID        int64           `json:"id,omitempty"`
-	Code      string          `json:"code,omitempty"` // the division, or the division a road/place lies in
-	Name      string          `json:"name"`
-	Level     int             `json:"level,omitempty"`
-	LevelName string          `json:"level_name,omitempty"`
-	Kind      string          `json:"kind,omitempty"`
-	Match     string          `json:"match"`   // exact|base|alias|old_name|pinyin|initials|prefix|substring|typo|address
-	Matched   string          `json:"matched"` // the name, alias or pinyin that matched
-	WasName   string          `json:"was_name,omitempty"`
-	Chain     []snapshot.Link `json:"chain"`
-	Point     *orb.Point      `json:"point,omitempty"`
-	rank      int
-	imp       int32
-	ref       int32 // unit version (divisions) / road / place index
-	kind      uint8
+	Type      string `json:"type"` // division | road | place | address
+	ID        int64  `json:"id,omitempty"`
+	Code      string `json:"code,omitempty"` // the division, or the division a road/place lies in
+	Name      string `json:"name"`
+	Level     int    `json:"level,omitempty"`
+	LevelName string `json:"level_name,omitempty"`
+	// Pinyin is a division's romanized name and PinyinSource where it comes from:
+	// official (stored), reviewed (the reviewed table) or draft (UnitReading).
+	Pinyin       string          `json:"pinyin,omitempty"`
+	PinyinSource string          `json:"pinyin_source,omitempty"`
+	Kind         string          `json:"kind,omitempty"`
+	Match        string          `json:"match"`   // exact|base|alias|old_name|pinyin|initials|prefix|substring|typo|address
+	Matched      string          `json:"matched"` // the name, alias or pinyin that matched
+	WasName      string          `json:"was_name,omitempty"`
+	Chain        []snapshot.Link `json:"chain"`
+	Point        *orb.Point      `json:"point,omitempty"`
+	rank         int
+	imp          int32
+	ref          int32 // unit version (divisions) / road / place index
+	kind         uint8
 }
 
 type cand struct {
@@ -427,6 +431,7 @@ func (ix *Index) unitHit(u int32, day snapshot.Day) Hit {
 	un := &ix.data.Units[u]
 	h := Hit{Type: "division", Code: un.Code, Name: un.Name, Level: int(un.Level),
 		LevelName: gazetteer.Level(un.Level).String(), Kind: un.Kind, Chain: ix.data.Links(u, day)}
+	h.Pinyin, h.PinyinSource = UnitReading(un)
 	if len(un.Geom) > 0 {
 		p := un.Center
 		h.Point = &p
