@@ -142,8 +142,6 @@ func Parse(ix *search.Index, text string, day snapshot.Day) Parsed {
 	}
 	// Chinese numerals are read only after the divisions: 三栋镇 is a name, 三栋 a building.
 	rest := convertNumerals(string(rs[i:]))
-	// Suffixed numbers as the plate writes them: 40号甲, 40甲号 → 甲40号; 40之一号 → 40号之一.
-	rest = search.HouseNumbers(rest)
 
 	// The best reading; ties are counted and lower the confidence.
 	sort.SliceStable(hyps, func(a, b int) bool {
@@ -476,6 +474,8 @@ func parseTail(p *Parsed, s string) string {
 	if s == "" {
 		return ""
 	}
+	// Suffixed numbers as the plate writes them: 40号甲, 40甲号 → 甲40号; 40之一号 → 40号之一.
+	s = search.HouseNumbers(s)
 	if m := reRoad.FindStringSubmatch(s); m != nil && !strings.ContainsAny(m[1], "0123456789") && len([]rune(m[1])) >= 2 {
 		p.Road = &RoadComponent{Text: m[1]}
 		s = m[2]

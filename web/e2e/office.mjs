@@ -18,8 +18,8 @@ const failures = [];
 const check = (ok, msg) => { if (!ok) failures.push(msg); console.log(`${ok ? 'ok  ' : 'FAIL'} ${msg}`); };
 const get = async (path) => { const r = await fetch(base + path); if (!r.ok) throw new Error(`${path}: ${r.status}`); return r.json(); };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-// The short written form the search indexes (人民路12号, 人民路12甲号, 人民路12号之一).
-const written = (road, n, s) => (['', '甲', '乙', '丙', '丁'].includes(s) ? `${road}${n}${s}号` : `${road}${n}号${s}`);
+// The canonical written form, the plate's (人民路12号, 人民路甲12号, 人民路附12号, 人民路12号之一).
+const written = (road, n, s) => (!s ? `${road}${n}号` : ['甲', '乙', '丙', '丁', '附'].includes(s) ? `${road}${s}${n}号` : `${road}${n}号${s}`);
 const result = {};
 
 const browser = await chromium.launch({ executablePath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });

@@ -65,9 +65,11 @@
   const authHeaders = () => (token() ? { Authorization: 'Bearer ' + token() } : {});
   const status = (msg, error = false) => { const el = $('#status'); el.textContent = msg || ''; el.classList.toggle('error', !!error); };
   const fail = (e) => status(t('failed') + e.message, true);
-  // The number as written: 12号, 12甲号 (甲乙丙丁 before 号), 12号之一 (之一/之二/之三/附 after).
-  const label = (n, suffix) => (['', '甲', '乙', '丙', '丁'].includes(suffix || '') ? `${n}${suffix || ''}` : `${n}号${suffix}`);
-  const written = (road, n, suffix) => { const l = label(n, suffix); return road + (l.includes('号') ? l : l + '号'); };
+  // The number as the plate writes it (GB 17733, as the API and the map labels do): 12号,
+  // 甲12号 (甲乙丙丁 and 附 before the number), 12号之一 (之一/之二/之三 after 号); a plain
+  // number is labelled 12 in the table and on the map.
+  const label = (n, suffix) => (!suffix ? `${n}` : ['甲', '乙', '丙', '丁', '附'].includes(suffix) ? `${suffix}${n}号` : `${n}号${suffix}`);
+  const written = (road, n, suffix) => road + (suffix ? label(n, suffix) : `${n}号`);
 
   async function request(path, opts = {}, retried = false) {
     const r = await fetch(path, { ...opts, headers: { ...authHeaders(), ...(opts.headers || {}) } });
