@@ -56,7 +56,7 @@ func TestLabelsBrowser(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(shot), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	cctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, node, "labels.mjs")
 	cmd.Dir = dir
