@@ -75,26 +75,34 @@ func (h *radixHeap) pop() item {
 // radix heap on float64 bits moves an entry down through many buckets.
 type bucketQueue struct {
 	inv     float64
+	nb      int // buckets in use
 	cur     int
 	n       int
 	buckets [][]item
 	heap    []item
 }
 
-// bucketCount is the number of buckets a bounded search uses.
-const bucketCount = 1 << 16
+// maxBuckets is the most buckets a bounded search uses.
+const maxBuckets = 1 << 16
 
 func (q *bucketQueue) len() int { return q.n }
 
-func (q *bucketQueue) reset(limit float64) {
-	for i := range q.buckets {
-		q.buckets[i] = q.buckets[i][:0]
+// reset prepares the queue for a search up to limit from seeds seeds: 64
+// buckets per seed, between 1,024 and maxBuckets (a pop scans the empty
+// buckets, which would dominate the small per-source catchment searches).
+func (q *bucketQueue) reset(limit float64, seeds int) {
+	if q.n != 0 { // a search always empties its queue; this is only a guard
+		for i := range q.buckets {
+			q.buckets[i] = q.buckets[i][:0]
+		}
 	}
-	if q.buckets == nil {
-		q.buckets = make([][]item, bucketCount+1)
+	nb := min(max(64*seeds, 1024), maxBuckets)
+	if len(q.buckets) < nb+1 {
+		q.buckets = append(q.buckets, make([][]item, nb+1-len(q.buckets))...)
 	}
 	q.heap = q.heap[:0]
-	q.inv = float64(bucketCount) / limit
+	q.nb = nb
+	q.inv = float64(nb) / limit
 	q.cur, q.n = 0, 0
 }
 
@@ -116,7 +124,7 @@ func (q *bucketQueue) push(it item) {
 		q.heap = h
 		return
 	}
-	k = min(k, bucketCount)
+	k = min(k, q.nb)
 	q.buckets[k] = append(q.buckets[k], it)
 }
 
@@ -259,7 +267,7 @@ func (s *Search) Run(seeds []Seed, limit float64) {
 func (s *Search) runBounded(seeds []Seed, limit float64) {
 	g := s.g
 	q := &s.bq
-	q.reset(limit)
+	q.reset(limit, len(seeds))
 	for _, sd := range seeds {
 		if u, c, l := sd.Node, sd.Cost, sd.Label; c <= limit {
 			if d := s.Dist[u]; c < d || (c == d && l < s.Label[u]) {
