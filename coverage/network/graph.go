@@ -3,6 +3,7 @@ package network
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 
@@ -33,6 +34,33 @@ type Graph struct {
 
 	snapMu    sync.Mutex
 	snapCache *cellSnaps // the last frame's cell snaps (CellSnaps)
+
+	searchMu sync.Mutex
+	searches []*Search // states of finished searches, for reuse (getSearch)
+}
+
+// getSearch returns a search state on g, reused from an earlier run when one
+// was put back (a state's arrays cover every node: allocating and filling them
+// costs about as much as a small search).
+func (g *Graph) getSearch() *Search {
+	g.searchMu.Lock()
+	defer g.searchMu.Unlock()
+	if k := len(g.searches); k > 0 {
+		s := g.searches[k-1]
+		g.searches = g.searches[:k-1]
+		return s
+	}
+	return g.NewSearch()
+}
+
+// putSearch gives back a state for reuse; the caller must not use it again.
+// At most a few are kept (one per worker of the parallel search, and one).
+func (g *Graph) putSearch(s *Search) {
+	g.searchMu.Lock()
+	defer g.searchMu.Unlock()
+	if len(g.searches) <= runtime.GOMAXPROCS(0) {
+		g.searches = append(g.searches, s)
+	}
 }
 
 // Build prepares nw for profile p.

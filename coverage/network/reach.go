@@ -140,6 +140,8 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 		}()
 	}
 	wg.Wait()
+	g.putSearch(s)
+	s = nil
 	if req.Weight == nil {
 		return out, nil
 	}
@@ -219,7 +221,9 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 // merged node by node, keeping the lower (cost, label). The nearest source of
 // all is the nearest of the nearest per group, so the result is the one
 // search's; the groups' searches overlap only within the limit of a group's
-// edge, so on a province the work hardly grows.
+// edge, so on a province the work hardly grows. The states come from the
+// graph's free list (getSearch); the caller may give the returned one back
+// with putSearch when done with it.
 func (g *Graph) RunParallel(sources []orb.Point, srcSeeds [][]Seed, limit float64, workers int) *Search {
 	k := min(workers, len(sources)/64) // small runs: one search
 	if k < 2 {
@@ -227,7 +231,7 @@ func (g *Graph) RunParallel(sources []orb.Point, srcSeeds [][]Seed, limit float6
 		for _, ss := range srcSeeds {
 			seeds = append(seeds, ss...)
 		}
-		s := g.NewSearch()
+		s := g.getSearch()
 		s.Run(seeds, limit)
 		return s
 	}
@@ -248,7 +252,7 @@ func (g *Graph) RunParallel(sources []orb.Point, srcSeeds [][]Seed, limit float6
 			for _, i := range order[len(order)*w/k : len(order)*(w+1)/k] {
 				seeds = append(seeds, srcSeeds[i]...)
 			}
-			s := g.NewSearch()
+			s := g.getSearch()
 			s.Run(seeds, limit)
 			states[w] = s
 		}()
@@ -266,6 +270,7 @@ func (g *Graph) RunParallel(sources []orb.Point, srcSeeds [][]Seed, limit float6
 				s0.Dist[u], s0.Label[u] = d, l
 			}
 		}
+		g.putSearch(s)
 	}
 	return s0
 }

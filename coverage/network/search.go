@@ -66,6 +66,114 @@ func (h *radixHeap) pop() item {
 	return it
 }
 
+// bucketQueue is a monotone priority queue for a search bounded by a limit:
+// entries sit in buckets of width 1/inv seconds by floor(cost·inv), and the
+// current bucket's entries in a binary heap ordered by cost, so entries pop in
+// exactly the order of their costs (the search's result does not depend on the
+// bucket width; arcs shorter than a bucket just go into the current heap).
+// Each entry is moved once (bucket → heap) and the heaps are small, where the
+// radix heap on float64 bits moves an entry down through many buckets.
+type bucketQueue struct {
+	inv     float64
+	nb      int // buckets in use
+	cur     int
+	n       int
+	buckets [][]item
+	heap    []item
+}
+
+// maxBuckets is the most buckets a bounded search uses.
+const maxBuckets = 1 << 16
+
+func (q *bucketQueue) len() int { return q.n }
+
+// reset prepares the queue for a search up to limit from seeds seeds: 64
+// buckets per seed, between 1,024 and maxBuckets (a pop scans the empty
+// buckets, which would dominate the small per-source catchment searches).
+func (q *bucketQueue) reset(limit float64, seeds int) {
+	if q.n != 0 { // a search always empties its queue; this is only a guard
+		for i := range q.buckets {
+			q.buckets[i] = q.buckets[i][:0]
+		}
+	}
+	nb := min(max(64*seeds, 1024), maxBuckets)
+	if len(q.buckets) < nb+1 {
+		q.buckets = append(q.buckets, make([][]item, nb+1-len(q.buckets))...)
+	}
+	q.heap = q.heap[:0]
+	q.nb = nb
+	q.inv = float64(nb) / limit
+	q.cur, q.n = 0, 0
+}
+
+func (q *bucketQueue) push(it item) {
+	q.n++
+	k := int(it.cost * q.inv)
+	if k <= q.cur {
+		h := append(q.heap, it)
+		i := len(h) - 1
+		for i > 0 {
+			p := (i - 1) / 2
+			if h[p].cost <= it.cost {
+				break
+			}
+			h[i] = h[p]
+			i = p
+		}
+		h[i] = it
+		q.heap = h
+		return
+	}
+	k = min(k, q.nb)
+	q.buckets[k] = append(q.buckets[k], it)
+}
+
+func (q *bucketQueue) pop() item {
+	if len(q.heap) == 0 {
+		q.cur++
+		for len(q.buckets[q.cur]) == 0 {
+			q.cur++
+		}
+		// The heap takes the bucket's entries; the bucket keeps its array.
+		b := q.buckets[q.cur]
+		q.heap, q.buckets[q.cur] = append(q.heap, b...), b[:0]
+		h := q.heap
+		for i := len(h)/2 - 1; i >= 0; i-- {
+			siftDown(h, i)
+		}
+	}
+	h := q.heap
+	it := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	q.heap = h[:last]
+	if last > 1 {
+		siftDown(q.heap, 0)
+	}
+	q.n--
+	return it
+}
+
+func siftDown(h []item, i int) {
+	x := h[i]
+	n := len(h)
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if r := c + 1; r < n && h[r].cost < h[c].cost {
+			c = r
+		}
+		if x.cost <= h[c].cost {
+			break
+		}
+		h[i] = h[c]
+		i = c
+	}
+	h[i] = x
+}
+
 // Seed is a start of a search: node at initial cost, for source label.
 type Seed struct {
 	Node  uint32
@@ -81,6 +189,7 @@ type Search struct {
 	Label   []int32   // per node: the source label of Dist; -1
 	Touched []uint32  // nodes whose Dist was set by the last run
 	q       radixHeap
+	bq      bucketQueue
 }
 
 // NewSearch allocates the state of searches on g.
@@ -120,6 +229,10 @@ func (s *Search) set(u uint32, c float64, l int32) bool {
 // lower label.
 func (s *Search) Run(seeds []Seed, limit float64) {
 	s.reset()
+	if limit > 0 && !math.IsInf(limit, 1) {
+		s.runBounded(seeds, limit)
+		return
+	}
 	g := s.g
 	for _, sd := range seeds {
 		if sd.Cost <= limit {
@@ -145,6 +258,45 @@ func (s *Search) Run(seeds []Seed, limit float64) {
 				}
 				s.Dist[v], s.Label[v] = c, it.label
 				s.q.push(item{c, v, it.label})
+			}
+		}
+	}
+}
+
+// runBounded is Run with the bucket queue (a finite, positive limit).
+func (s *Search) runBounded(seeds []Seed, limit float64) {
+	g := s.g
+	q := &s.bq
+	q.reset(limit, len(seeds))
+	for _, sd := range seeds {
+		if u, c, l := sd.Node, sd.Cost, sd.Label; c <= limit {
+			if d := s.Dist[u]; c < d || (c == d && l < s.Label[u]) {
+				if math.IsInf(d, 1) {
+					s.Touched = append(s.Touched, u)
+				}
+				s.Dist[u], s.Label[u] = c, l
+				q.push(item{c, u, l})
+			}
+		}
+	}
+	for q.len() > 0 {
+		it := q.pop()
+		if it.cost != s.Dist[it.node] || it.label != s.Label[it.node] {
+			continue // stale
+		}
+		lo, hi := g.Off[it.node], g.Off[it.node+1]
+		to, cost := g.To[lo:hi], g.Cost[lo:hi]
+		for k, v := range to {
+			c := it.cost + float64(cost[k])
+			if c > limit {
+				continue
+			}
+			if d := s.Dist[v]; c < d || (c == d && it.label < s.Label[v]) {
+				if math.IsInf(d, 1) {
+					s.Touched = append(s.Touched, v)
+				}
+				s.Dist[v], s.Label[v] = c, it.label
+				q.push(item{c, v, it.label})
 			}
 		}
 	}
