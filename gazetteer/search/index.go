@@ -55,8 +55,8 @@ type Index struct {
 	data    *snapshot.Data
 	entries []entry
 	byLevel [8][]key           // sorted by s; level 6 holds roads and place names, 7 addresses
-	exact   map[string][]int32 // names, base names, aliases (Chinese) → entries
-	bigrams map[uint64][]int32 // Chinese bigrams of names → entries
+	exact   postings[string] // names, base names, aliases (Chinese) → entries
+	bigrams postings[uint64] // Chinese bigrams of names → entries
 	dels    []del              // one-deletion neighbourhood of Chinese names, for typos
 	memo    Stats
 	live    *live // updates in place since New (live.go); nil: none
@@ -88,7 +88,7 @@ func (ix *Index) Data() *snapshot.Data { return ix.data }
 
 // New builds the index over d.
 func New(d *snapshot.Data) *Index {
-	ix := &Index{data: d, exact: make(map[string][]int32, len(d.Units)*2), bigrams: make(map[uint64][]int32, 1<<18)}
+	ix := &Index{data: d, exact: newPostings[string](len(d.Units) * 2), bigrams: newPostings[uint64](1 << 18)}
 	for i := range d.Units {
 		ix.addUnit(int32(i))
 	}
@@ -104,6 +104,8 @@ func New(d *snapshot.Data) *Index {
 		ix.addHouse(int32(i))
 	}
 	ix.sortKeys()
+	ix.exact.freeze()
+	ix.bigrams.freeze()
 	ix.entries = snapshot.Headroom(ix.entries) // updates in place append entries (live.go)
 	return ix
 }
@@ -137,7 +139,7 @@ func (ix *Index) sortKeys() {
 		}
 		nkeys += len(ix.addrs)
 	}
-	ix.memo = Stats{Entries: len(ix.entries), Keys: nkeys, Bigrams: len(ix.bigrams), Typos: len(ix.dels)}
+	ix.memo = Stats{Entries: len(ix.entries), Keys: nkeys, Bigrams: ix.bigrams.len(), Typos: len(ix.dels)}
 }
 
 // The entries and keys of one row of ix.data (New, and updates in place: live.go). Each
@@ -236,13 +238,7 @@ func (ix *Index) addKey(level int8, s string, e int32, cls uint8) {
 	ix.byLevel[level] = append(ix.byLevel[level], key{s: s, e: e, cls: cls})
 }
 
-func (ix *Index) addExact(s string, e int32) {
-	l := ix.exact[s]
-	if len(l) > 0 && l[len(l)-1] == e {
-		return
-	}
-	ix.exact[s] = append(l, e)
-}
+func (ix *Index) addExact(s string, e int32) { ix.exact.add(s, e) }
 
 func (ix *Index) addNames(e int32, level int8, name string, aliases []string, official, draft, initials string) {
 	ix.addKey(level, name, e, clsName)
@@ -272,10 +268,7 @@ func (ix *Index) addNames(e int32, level int8, name string, aliases []string, of
 	rs := []rune(name)
 	for i := 0; i+1 < len(rs); i++ {
 		bg := uint64(rs[i])<<32 | uint64(rs[i+1])
-		l := ix.bigrams[bg]
-		if len(l) == 0 || l[len(l)-1] != e {
-			ix.bigrams[bg] = append(l, e)
-		}
+		ix.bigrams.add(bg, e)
 	}
 	// Typos: the deletion neighbourhood of the shortest base form (or the name).
 	typoKey := rs
@@ -362,17 +355,17 @@ func (ix *Index) addTypoKey(k []rune, e int32) {
 // Lookup returns the entries whose name, base name or alias is exactly s (Chinese).
 func (ix *Index) Lookup(s string) []int32 {
 	if ix.live == nil {
-		return ix.exact[s]
+		return ix.exact.get(s)
 	}
-	return ix.live.postings(ix.exact[s], ix.live.ov.exact[s])
+	return ix.live.postings(ix.exact.get(s), ix.live.ov.exact.get(s))
 }
 
 // bigram returns the entries whose name holds the bigram bg.
 func (ix *Index) bigram(bg uint64) []int32 {
 	if ix.live == nil {
-		return ix.bigrams[bg]
+		return ix.bigrams.get(bg)
 	}
-	return ix.live.postings(ix.bigrams[bg], ix.live.ov.bigrams[bg])
+	return ix.live.postings(ix.bigrams.get(bg), ix.live.ov.bigrams.get(bg))
 }
 
 // formerName returns the name of an earlier version of unit version u that key is (the

@@ -174,7 +174,7 @@ func (ix *Index) Apply(nd *snapshot.Data, dl *snapshot.Delta) *Index {
 		nl.base = baseRefsOf(ix)
 		nl.moved = map[uint64]int32{}
 		nl.dead = make([]uint64, (len(ix.entries)+64)/64)
-		ov = &Index{exact: map[string][]int32{}, bigrams: map[uint64][]int32{}, overlay: true}
+		ov = &Index{exact: newPostings[string](0), bigrams: newPostings[uint64](0), overlay: true}
 	} else {
 		nl.base = old.base
 		nl.moved = make(map[uint64]int32, len(old.moved)+len(dl.NewHouses)+len(dl.NewUnits))
@@ -184,14 +184,7 @@ func (ix *Index) Apply(nd *snapshot.Data, dl *snapshot.Delta) *Index {
 		nl.dead = slices.Clone(old.dead)
 		nl.ndead = old.ndead
 		o := old.ov
-		ov = &Index{exact: make(map[string][]int32, len(o.exact)+16), bigrams: make(map[uint64][]int32, len(o.bigrams)+16),
-			dels: slices.Clone(o.dels), overlay: true}
-		for k, v := range o.exact {
-			ov.exact[k] = v
-		}
-		for k, v := range o.bigrams {
-			ov.bigrams[k] = v
-		}
+		ov = &Index{exact: o.exact.clone(16), bigrams: o.bigrams.clone(16), dels: slices.Clone(o.dels), overlay: true}
 		for l := range o.byLevel {
 			ov.byLevel[l] = slices.Clone(o.byLevel[l])
 		}
