@@ -294,6 +294,7 @@ func (ix *Index) addPinyin(e int32, level int8, name, official, draft, initials 
 		}
 	}
 	full := strings.Join(syl, "")
+	joined := full // the draft (or reviewed) syllables joined: base forms are its prefixes
 	if official != "" {
 		o := Compact(Normalize(official))
 		ix.addKey(level, o, e, clsPinyin)
@@ -317,7 +318,7 @@ func (ix *Index) addPinyin(e int32, level int8, name, official, draft, initials 
 			continue
 		}
 		if official == "" {
-			ix.addKey(level, strings.Join(syl[:n-k], ""), e, clsPinyinBase)
+			ix.addKey(level, joinedPrefix(joined, syl, n-k), e, clsPinyinBase)
 		}
 		if len(initials) == n {
 			ix.addKey(level, initials[:n-k], e, clsInitialsBase)
@@ -329,15 +330,28 @@ func (ix *Index) addPinyin(e int32, level int8, name, official, draft, initials 
 	}
 	rds := gazetteer.Readings(name, syl, n-suffix, gazetteer.MaxReadings)
 	for _, r := range rds[1:] {
-		if alt := strings.Join(r, ""); alt != full {
+		alt := strings.Join(r, "")
+		if alt != full {
 			ix.addKey(level, alt, e, clsPinyinAlt)
+		} else {
+			alt = full // one string for both
 		}
 		for _, k := range dropped {
 			if k < n {
-				ix.addKey(level, strings.Join(r[:n-k], ""), e, clsPinyinAlt)
+				ix.addKey(level, joinedPrefix(alt, r, n-k), e, clsPinyinAlt)
 			}
 		}
 	}
+}
+
+// joinedPrefix returns strings.Join(syl[:m], "") as a prefix of joined, which is
+// strings.Join(syl, ""): the key shares the full key's bytes instead of a string of its own.
+func joinedPrefix(joined string, syl []string, m int) string {
+	l := 0
+	for _, s := range syl[:m] {
+		l += len(s)
+	}
+	return joined[:l]
 }
 
 func first(a []string, _ []int) []string { return a }
