@@ -72,10 +72,10 @@ type key struct {
 type Index struct {
 	data    *snapshot.Data
 	entries []entry
-	byLevel [8][]key           // sorted by s; level 6 holds roads and place names, 7 addresses
+	byLevel [8][]key         // sorted by s; level 6 holds roads and place names, 7 addresses
 	exact   postings[string] // names, base names, aliases (Chinese) → entries
 	bigrams postings[uint64] // Chinese bigrams of names → entries
-	dels    []del              // one-deletion neighbourhood of Chinese names, for typos
+	dels    []del            // one-deletion neighbourhood of Chinese names, for typos
 	memo    Stats
 	live    *live // updates in place since New (live.go); nil: none
 	// addrs are the address entries of New (the level-7 keys), sorted by their text; the
