@@ -103,7 +103,7 @@ func (l *live) keys(base, ov []key) []key {
 
 // entryBefore is the order of entries a fresh New gives them: by kind (divisions, roads,
 // place names, addresses), then by row as loaded (divisions by code and validity, the
-// others by id; addresses by road and number). Entries added by updates come after the
+// others by id; addresses by road, number and id). Entries added by updates come after the
 // base ones in the entries slice, so an updated index compares their rows.
 func (ix *Index) entryBefore(a, b int32) bool {
 	if ix.live == nil || (int(a) < ix.live.base.entries && int(b) < ix.live.base.entries) {
@@ -138,6 +138,9 @@ func (ix *Index) entryBefore(a, b int32) bool {
 		}
 		if h.Number != k.Number {
 			return h.Number < k.Number
+		}
+		if h.ID != k.ID { // equal numbers (9号, 9甲号): by id, as loaded
+			return h.ID < k.ID
 		}
 	}
 	return a < b
