@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -127,6 +129,7 @@ FROM road r, generate_series(1, 80) k WHERE r.source = 'bench'`); err != nil {
 	}
 	firstBuild := time.Since(t0)
 	steady := heapMB() - heap0
+	writeHeapProfile(b)
 	units, _, houses, _ := svc.Current().Data.Counts()
 	_ = units
 	_ = houses
@@ -292,6 +295,24 @@ SELECT id, 81, admin_code, ST_EndPoint(geom), '2020-01-01' FROM road WHERE id = 
 	b.Logf("allocated MB: full rebuild %.0f; %d updates + the test's polling searches %.0f (%.1f per edit); bulk insert of 100k rows with change-log triggers %v, %v, without %v, %v",
 		rebuildAlloc, edits, updatesAlloc, updatesAlloc/edits, withTrig.Round(time.Millisecond), withTrig2.Round(time.Millisecond), without.Round(time.Millisecond), without2.Round(time.Millisecond))
 	runtime.KeepAlive(st)
+}
+
+// writeHeapProfile writes a heap profile (after GC) of the built state to the file named
+// by FANGYUAN_HEAPPROFILE, when set (go tool pprof -sample_index=inuse_space).
+func writeHeapProfile(b *testing.B) {
+	p := os.Getenv("FANGYUAN_HEAPPROFILE")
+	if p == "" {
+		return
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
+	}
 }
 
 func totalAlloc() float64 {

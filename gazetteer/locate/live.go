@@ -1,6 +1,7 @@
 package locate
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -102,6 +103,9 @@ func (ix *Index) Apply(nd *snapshot.Data, dl *snapshot.Delta) *Index {
 			x, y := &nd.Houses[a], &nd.Houses[b]
 			if x.Number != y.Number {
 				return x.Number - y.Number
+			}
+			if x.ID != y.ID { // equal numbers: by id, the order of a load
+				return cmp.Compare(x.ID, y.ID)
 			}
 			return int(a - b)
 		})

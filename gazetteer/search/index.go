@@ -35,12 +35,30 @@ const (
 	clsPinyinAlt           // another reading of the polyphone characters of a name (or its base)
 )
 
+// entry is one division version, road, place name or house number; its code (the unit's,
+// or the division a road, place or house number lies in) is read from its row (codeOf):
+// 12 bytes an entry instead of 32.
 type entry struct {
 	kind  uint8
 	level int8 // 1–5 for divisions, 6 for roads and place names
 	ref   int32
 	imp   int32 // importance: number of units below (divisions)
-	code  string
+}
+
+// codeOf returns the code of entry e: the unit's code for a division, else the code of
+// the division the row lies in. Rows never change once loaded (updates append new rows).
+func (ix *Index) codeOf(e int32) string {
+	en := &ix.entries[e]
+	d := ix.data
+	switch en.kind {
+	case KindDivision:
+		return d.Units[en.ref].Code
+	case KindRoad:
+		return d.Roads[en.ref].AdminCode
+	case KindAddress:
+		return d.Houses[en.ref].AdminCode
+	}
+	return d.Places[en.ref].AdminCode
 }
 
 type key struct {
@@ -53,10 +71,10 @@ type key struct {
 type Index struct {
 	data    *snapshot.Data
 	entries []entry
-	byLevel [8][]key           // sorted by s; level 6 holds roads and place names, 7 addresses
-	exact   map[string][]int32 // names, base names, aliases (Chinese) → entries
-	bigrams map[uint64][]int32 // Chinese bigrams of names → entries
-	dels    []del              // one-deletion neighbourhood of Chinese names, for typos
+	byLevel [8][]key         // sorted by s; level 6 holds roads and place names, 7 addresses
+	exact   postings[string] // names, base names, aliases (Chinese) → entries
+	bigrams postings[uint64] // Chinese bigrams of names → entries
+	dels    []del            // one-deletion neighbourhood of Chinese names, for typos
 	memo    Stats
 	live    *live // updates in place since New (live.go); nil: none
 	// addrs are the address entries of New (the level-7 keys), sorted by their text; the
@@ -87,7 +105,9 @@ func (ix *Index) Data() *snapshot.Data { return ix.data }
 
 // New builds the index over d.
 func New(d *snapshot.Data) *Index {
-	ix := &Index{data: d, exact: make(map[string][]int32, len(d.Units)*2), bigrams: make(map[uint64][]int32, 1<<18)}
+	ix := &Index{data: d, exact: newPostings[string](len(d.Units) * 2), bigrams: newPostings[uint64](1 << 18)}
+	n := len(d.Units) + len(d.Roads) + len(d.Places) + len(d.Houses)
+	ix.entries = make([]entry, 0, n+1024+n/32) // the room of snapshot.Headroom: no copy, no slack
 	for i := range d.Units {
 		ix.addUnit(int32(i))
 	}
@@ -103,6 +123,12 @@ func New(d *snapshot.Data) *Index {
 		ix.addHouse(int32(i))
 	}
 	ix.sortKeys()
+	ix.exact.freeze()
+	ix.bigrams.freeze()
+	for l := range ix.byLevel { // drop the slack of append: the keys are read-only now
+		ix.byLevel[l] = slices.Clone(ix.byLevel[l])
+	}
+	ix.dels = slices.Clone(ix.dels)
 	ix.entries = snapshot.Headroom(ix.entries) // updates in place append entries (live.go)
 	return ix
 }
@@ -136,7 +162,7 @@ func (ix *Index) sortKeys() {
 		}
 		nkeys += len(ix.addrs)
 	}
-	ix.memo = Stats{Entries: len(ix.entries), Keys: nkeys, Bigrams: len(ix.bigrams), Typos: len(ix.dels)}
+	ix.memo = Stats{Entries: len(ix.entries), Keys: nkeys, Bigrams: ix.bigrams.len(), Typos: len(ix.dels)}
 }
 
 // The entries and keys of one row of ix.data (New, and updates in place: live.go). Each
@@ -149,21 +175,21 @@ func (ix *Index) addUnit(i int32) int32 {
 	if u.To == snapshot.Forever {
 		imp = int32(len(d.ChildrenOf(u.Code)))
 	}
-	e := ix.add(entry{kind: KindDivision, level: u.Level, ref: i, imp: imp, code: u.Code})
+	e := ix.add(entry{kind: KindDivision, level: u.Level, ref: i, imp: imp})
 	ix.addNames(e, u.Level, u.Name, u.Aliases, u.Pinyin, u.Draft, u.Initials)
 	return e
 }
 
 func (ix *Index) addRoad(i int32) int32 {
 	r := &ix.data.Roads[i]
-	e := ix.add(entry{kind: KindRoad, level: 6, ref: i, code: r.AdminCode})
+	e := ix.add(entry{kind: KindRoad, level: 6, ref: i})
 	ix.addNames(e, 6, r.Name, nil, r.Pinyin, r.Draft, initialsOf(r.Draft))
 	return e
 }
 
 func (ix *Index) addPlace(i int32) int32 {
 	p := &ix.data.Places[i]
-	e := ix.add(entry{kind: KindPlace, level: 6, ref: i, code: p.AdminCode})
+	e := ix.add(entry{kind: KindPlace, level: 6, ref: i})
 	ix.addNames(e, 6, p.Name, p.Aliases, p.Pinyin, p.Draft, initialsOf(p.Draft))
 	return e
 }
@@ -175,7 +201,7 @@ func (ix *Index) addHouse(i int32) int32 {
 	if !ok {
 		return -1
 	}
-	e := ix.add(entry{kind: KindAddress, level: 7, ref: i, code: h.AdminCode})
+	e := ix.add(entry{kind: KindAddress, level: 7, ref: i})
 	if ix.overlay {
 		ix.addKey(7, AddressText(d.Roads[ri].Name, h.Number, h.Suffix), e, clsName)
 	} else {
@@ -235,13 +261,7 @@ func (ix *Index) addKey(level int8, s string, e int32, cls uint8) {
 	ix.byLevel[level] = append(ix.byLevel[level], key{s: s, e: e, cls: cls})
 }
 
-func (ix *Index) addExact(s string, e int32) {
-	l := ix.exact[s]
-	if len(l) > 0 && l[len(l)-1] == e {
-		return
-	}
-	ix.exact[s] = append(l, e)
-}
+func (ix *Index) addExact(s string, e int32) { ix.exact.add(s, e) }
 
 func (ix *Index) addNames(e int32, level int8, name string, aliases []string, official, draft, initials string) {
 	ix.addKey(level, name, e, clsName)
@@ -271,10 +291,7 @@ func (ix *Index) addNames(e int32, level int8, name string, aliases []string, of
 	rs := []rune(name)
 	for i := 0; i+1 < len(rs); i++ {
 		bg := uint64(rs[i])<<32 | uint64(rs[i+1])
-		l := ix.bigrams[bg]
-		if len(l) == 0 || l[len(l)-1] != e {
-			ix.bigrams[bg] = append(l, e)
-		}
+		ix.bigrams.add(bg, e)
 	}
 	// Typos: the deletion neighbourhood of the shortest base form (or the name).
 	typoKey := rs
@@ -294,12 +311,13 @@ func (ix *Index) addNames(e int32, level int8, name string, aliases []string, of
 func (ix *Index) addPinyin(e int32, level int8, name, official, draft, initials string, dropped []int, hasBase bool) {
 	syl := strings.Fields(draft)
 	if official == "" && ix.entries[e].kind == KindDivision {
-		if t := gazetteer.OfficialSyllables(ix.entries[e].code, name, syl); t != nil {
+		if t := gazetteer.OfficialSyllables(ix.codeOf(e), name, syl); t != nil {
 			syl = t
 			initials = initialsOf(strings.Join(t, " "))
 		}
 	}
 	full := strings.Join(syl, "")
+	joined := full // the draft (or reviewed) syllables joined: base forms are its prefixes
 	if official != "" {
 		o := Compact(Normalize(official))
 		ix.addKey(level, o, e, clsPinyin)
@@ -323,7 +341,7 @@ func (ix *Index) addPinyin(e int32, level int8, name, official, draft, initials 
 			continue
 		}
 		if official == "" {
-			ix.addKey(level, strings.Join(syl[:n-k], ""), e, clsPinyinBase)
+			ix.addKey(level, joinedPrefix(joined, syl, n-k), e, clsPinyinBase)
 		}
 		if len(initials) == n {
 			ix.addKey(level, initials[:n-k], e, clsInitialsBase)
@@ -335,15 +353,28 @@ func (ix *Index) addPinyin(e int32, level int8, name, official, draft, initials 
 	}
 	rds := gazetteer.Readings(name, syl, n-suffix, gazetteer.MaxReadings)
 	for _, r := range rds[1:] {
-		if alt := strings.Join(r, ""); alt != full {
+		alt := strings.Join(r, "")
+		if alt != full {
 			ix.addKey(level, alt, e, clsPinyinAlt)
+		} else {
+			alt = full // one string for both
 		}
 		for _, k := range dropped {
 			if k < n {
-				ix.addKey(level, strings.Join(r[:n-k], ""), e, clsPinyinAlt)
+				ix.addKey(level, joinedPrefix(alt, r, n-k), e, clsPinyinAlt)
 			}
 		}
 	}
+}
+
+// joinedPrefix returns strings.Join(syl[:m], "") as a prefix of joined, which is
+// strings.Join(syl, ""): the key shares the full key's bytes instead of a string of its own.
+func joinedPrefix(joined string, syl []string, m int) string {
+	l := 0
+	for _, s := range syl[:m] {
+		l += len(s)
+	}
+	return joined[:l]
 }
 
 func first(a []string, _ []int) []string { return a }
@@ -361,17 +392,17 @@ func (ix *Index) addTypoKey(k []rune, e int32) {
 // Lookup returns the entries whose name, base name or alias is exactly s (Chinese).
 func (ix *Index) Lookup(s string) []int32 {
 	if ix.live == nil {
-		return ix.exact[s]
+		return ix.exact.get(s)
 	}
-	return ix.live.postings(ix.exact[s], ix.live.ov.exact[s])
+	return ix.live.postings(ix.exact.get(s), ix.live.ov.exact.get(s))
 }
 
 // bigram returns the entries whose name holds the bigram bg.
 func (ix *Index) bigram(bg uint64) []int32 {
 	if ix.live == nil {
-		return ix.bigrams[bg]
+		return ix.bigrams.get(bg)
 	}
-	return ix.live.postings(ix.bigrams[bg], ix.live.ov.bigrams[bg])
+	return ix.live.postings(ix.bigrams.get(bg), ix.live.ov.bigrams.get(bg))
 }
 
 // formerName returns the name of an earlier version of unit version u that key is (the

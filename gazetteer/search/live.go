@@ -103,7 +103,7 @@ func (l *live) keys(base, ov []key) []key {
 
 // entryBefore is the order of entries a fresh New gives them: by kind (divisions, roads,
 // place names, addresses), then by row as loaded (divisions by code and validity, the
-// others by id; addresses by road and number). Entries added by updates come after the
+// others by id; addresses by road, number and id). Entries added by updates come after the
 // base ones in the entries slice, so an updated index compares their rows.
 func (ix *Index) entryBefore(a, b int32) bool {
 	if ix.live == nil || (int(a) < ix.live.base.entries && int(b) < ix.live.base.entries) {
@@ -138,6 +138,9 @@ func (ix *Index) entryBefore(a, b int32) bool {
 		}
 		if h.Number != k.Number {
 			return h.Number < k.Number
+		}
+		if h.ID != k.ID { // equal numbers (9号, 9甲号): by id, as loaded
+			return h.ID < k.ID
 		}
 	}
 	return a < b
@@ -174,7 +177,7 @@ func (ix *Index) Apply(nd *snapshot.Data, dl *snapshot.Delta) *Index {
 		nl.base = baseRefsOf(ix)
 		nl.moved = map[uint64]int32{}
 		nl.dead = make([]uint64, (len(ix.entries)+64)/64)
-		ov = &Index{exact: map[string][]int32{}, bigrams: map[uint64][]int32{}, overlay: true}
+		ov = &Index{exact: newPostings[string](0), bigrams: newPostings[uint64](0), overlay: true}
 	} else {
 		nl.base = old.base
 		nl.moved = make(map[uint64]int32, len(old.moved)+len(dl.NewHouses)+len(dl.NewUnits))
@@ -184,14 +187,7 @@ func (ix *Index) Apply(nd *snapshot.Data, dl *snapshot.Delta) *Index {
 		nl.dead = slices.Clone(old.dead)
 		nl.ndead = old.ndead
 		o := old.ov
-		ov = &Index{exact: make(map[string][]int32, len(o.exact)+16), bigrams: make(map[uint64][]int32, len(o.bigrams)+16),
-			dels: slices.Clone(o.dels), overlay: true}
-		for k, v := range o.exact {
-			ov.exact[k] = v
-		}
-		for k, v := range o.bigrams {
-			ov.bigrams[k] = v
-		}
+		ov = &Index{exact: o.exact.clone(16), bigrams: o.bigrams.clone(16), dels: slices.Clone(o.dels), overlay: true}
 		for l := range o.byLevel {
 			ov.byLevel[l] = slices.Clone(o.byLevel[l])
 		}

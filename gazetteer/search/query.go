@@ -174,7 +174,7 @@ func (ix *Index) searchContext(c *collector, words []string) {
 				inside := false
 				for _, ce := range ctx[j] {
 					// another unit (not a version of the same one: 大荔县 of 大荔区) holding it
-					if ix.entries[ce].code != ix.entries[e].code && d.IsAncestor(ix.entries[ce].ref, tu, c.q.Day) {
+					if ix.codeOf(ce) != ix.codeOf(e) && d.IsAncestor(ix.entries[ce].ref, tu, c.q.Day) {
 						inside = true
 						break
 					}
@@ -339,8 +339,8 @@ func (ix *Index) finish(c *collector) []Hit {
 		if x.imp != y.imp {
 			return x.imp > y.imp
 		}
-		if x.code != y.code {
-			return x.code < y.code
+		if xc, yc := ix.codeOf(c.ents[order[a]]), ix.codeOf(c.ents[order[b]]); xc != yc {
+			return xc < yc
 		}
 		return ix.entryBefore(c.ents[order[a]], c.ents[order[b]]) // versions of one code: a fixed order
 	})
@@ -356,7 +356,7 @@ func (ix *Index) finish(c *collector) []Hit {
 		if q.Level != 0 && int(en.level) != q.Level {
 			continue
 		}
-		if q.Within != "" && !strings.HasPrefix(en.code, q.Within) {
+		if q.Within != "" && !strings.HasPrefix(ix.codeOf(e), q.Within) {
 			continue
 		}
 		var h Hit

@@ -45,7 +45,6 @@ func (d Day) String() string {
 // Unit is one version of an admin unit.
 type Unit struct {
 	Code     string // 12 digits
-	Level    int8   // 1 province … 5 village
 	Kind     string
 	Name     string
 	Parent   string // 12 digits, "" for provinces
@@ -59,6 +58,7 @@ type Unit struct {
 	// HasPinyin tells an official pinyin set to "" from none (NULL); HasGeom a geometry
 	// present in the table; Version is the row's optimistic-locking version.
 	HasPinyin, HasGeom bool
+	Level              int8 // 1 province … 5 village (beside the bools: no padding)
 	Version            int32
 }
 
@@ -204,6 +204,8 @@ func queryUnits(ctx context.Context, q querier, in interner, sql string, args ..
 		}
 		u.Level, u.From, u.To = int8(level), Day(from), Day(to)
 		u.Code, u.Parent, u.Kind = in.s(u.Code), in.s(u.Parent), in.s(u.Kind)
+		// Village names and their pinyin repeat across the country (新村, 东风村民委员会…).
+		u.Name, u.Draft, u.Initials, u.Pinyin = in.s(u.Name), in.s(u.Draft), in.s(u.Initials), in.s(u.Pinyin)
 		if geomWKB != nil {
 			u.HasGeom = true
 			g, err := wkb.Unmarshal(geomWKB)

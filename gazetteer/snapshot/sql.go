@@ -27,7 +27,7 @@ FROM road`
 SELECT id, road_id, number, suffix, building, coalesce(admin_code, ''), ST_X(geom), ST_Y(geom),
   (valid_from - DATE '1970-01-01'), coalesce(valid_to - DATE '1970-01-01', 2147483647)
 FROM house_number WHERE status <> 'retired'`
-	sqlHouseNumbers     = sqlHouseNumbersSelect + ` ORDER BY road_id, number`
+	sqlHouseNumbers     = sqlHouseNumbersSelect + ` ORDER BY road_id, number, id`
 	sqlHouseNumbersByID = sqlHouseNumbersSelect + ` AND id = ANY($1) ORDER BY id`
 
 	sqlPlaceNamesSelect = `
