@@ -160,6 +160,14 @@ func (s *Service) Update(ctx context.Context) (bool, error) {
 	}
 	s.cursor = next
 	if ch.Empty() {
+		// Nothing new since the last read: every edit counted in gen (committed before the
+		// read) is already in the State, which may still carry an older generation when the
+		// store counted its edit only after an earlier Update had applied it.
+		if gen > st.Gen {
+			ns := *st
+			ns.Gen = gen
+			s.cur.Store(&ns)
+		}
 		return false, nil
 	}
 	nd, dl := st.Data.Apply(ch)
