@@ -82,7 +82,7 @@ func BenchmarkTravelReach(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("network: %d nodes, %d edges, %d arcs; built (two profiles) in %v; heap %d MiB",
-		len(gw.NodeID), len(nw.Edges), len(gw.To), time.Since(t0).Round(time.Millisecond), peakHeap()>>20)
+		len(gw.NodeID), len(nw.Edges), len(gw.Arcs), time.Since(t0).Round(time.Millisecond), peakHeap()>>20)
 	frame := coverage.Frame{West: west, North: south + float64(n-1)*step, DX: step, DY: step, W: n - 1, H: n - 1}
 	areaKm2 := math.Pow(float64(n-1)*step*111.32*math.Cos(29.4*math.Pi/180), 1) * float64(n-1) * step * 110.6
 	rng := rand.New(rand.NewPCG(7, 7))
@@ -187,7 +187,7 @@ func BenchmarkTravelReach(b *testing.B) {
 	tOurs := time.Since(t5) / reps
 	ours := 0
 	for _, u := range s.Touched {
-		if s.Dist[u] <= limit-0.01 {
+		if s.St[u].Dist <= limit-0.01 {
 			ours++
 		}
 	}
@@ -303,7 +303,7 @@ func BenchmarkTravelProvince(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("network: %d nodes, %d edges, %d arcs; generated in %v, two graphs built in %v; peak RSS %d MiB",
-		len(gw.NodeID), len(nw.Edges), len(gw.To), tGen.Round(time.Millisecond), time.Since(t1).Round(time.Millisecond), vmHWM()>>20)
+		len(gw.NodeID), len(nw.Edges), len(gw.Arcs), tGen.Round(time.Millisecond), time.Since(t1).Round(time.Millisecond), vmHWM()>>20)
 	frame := coverage.Frame{West: west, North: north, DX: 1.0 / 1200, DY: 1.0 / 1200, W: 6000, H: 5400}
 	rng := rand.New(rand.NewPCG(7, 7))
 	pts := func(k int) []orb.Point {
@@ -496,7 +496,7 @@ func countyBaseline(b *testing.B, ctx context.Context, nw *Network, n int, west,
 		tOurs, cOurs := time.Since(t6)/sreps, (cpuTime()-c6)/sreps
 		ours := 0
 		for _, u := range s.Touched {
-			if s.Dist[u] <= limit-0.01 {
+			if s.St[u].Dist <= limit-0.01 {
 				ours++
 			}
 		}

@@ -21,8 +21,9 @@ type Graph struct {
 	NodeID  []int64     // node ids (OSM), ascending
 	Pos     []orb.Point // node positions
 	Off     []uint32    // len(NodeID)+1
-	To      []uint32    // arc heads
-	Cost    []float32   // arc travel time, seconds
+	// Arcs are the arcs leaving each node, head and travel time side by side
+	// (one cache line serves a node's arcs during a search).
+	Arcs []Arc
 	// Edges usable in at least one direction: ends, costs, geometry.
 	EU, EV     []uint32
 	EFwd, EBwd []float32 // seconds; +Inf where not allowed
@@ -34,6 +35,9 @@ type Graph struct {
 
 	snapMu    sync.Mutex
 	snapCache *cellSnaps // the last frame's cell snaps (CellSnaps)
+
+	deltaOnce sync.Once
+	delta     float64 // bucket width of bounded searches (bucketWidth)
 
 	searchMu sync.Mutex
 	searches []*Search // states of finished searches, for reuse (getSearch)
@@ -128,17 +132,16 @@ func Build(nw *Network, p Profile) (*Graph, error) {
 	for u := range n {
 		g.Off[u+1] = g.Off[u] + deg[u]
 	}
-	g.To = make([]uint32, g.Off[n])
-	g.Cost = make([]float32, g.Off[n])
+	g.Arcs = make([]Arc, g.Off[n])
 	fill := slices.Clone(g.Off[:n])
 	for i := range ks {
 		u, v := g.EU[i], g.EV[i]
 		if f := g.EFwd[i]; !math.IsInf(float64(f), 1) {
-			g.To[fill[u]], g.Cost[fill[u]] = v, f
+			g.Arcs[fill[u]] = Arc{v, f}
 			fill[u]++
 		}
 		if b := g.EBwd[i]; !math.IsInf(float64(b), 1) {
-			g.To[fill[v]], g.Cost[fill[v]] = u, b
+			g.Arcs[fill[v]] = Arc{u, b}
 			fill[v]++
 		}
 	}
@@ -152,6 +155,12 @@ func Build(nw *Network, p Profile) (*Graph, error) {
 		}
 	}
 	return g, nil
+}
+
+// Arc is a directed arc: its head node and travel time in seconds.
+type Arc struct {
+	To   uint32
+	Cost float32
 }
 
 // Node returns the index of node id, or -1.

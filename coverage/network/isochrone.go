@@ -48,7 +48,7 @@ func (g *Graph) Isochrone(src orb.Point, minutes float64) (*Isochrone, error) {
 	s := g.NewSearch()
 	s.Run(g.seeds(sn, 0, walk, nil), limit)
 	for _, u := range s.Touched {
-		if s.Dist[u] <= limit {
+		if s.St[u].Dist <= limit {
 			iso.NodesReached++
 		}
 	}
@@ -94,10 +94,10 @@ func (g *Graph) Isochrone(src orb.Point, minutes float64) (*Isochrone, error) {
 			continue
 		}
 		u, v := g.EU[e], g.EV[e]
-		if du := s.Dist[u]; du <= limit {
+		if du := s.St[u].Dist; du <= limit {
 			sample(e, 0, 1, limit-du, float64(g.EFwd[e]))
 		}
-		if dv := s.Dist[v]; dv <= limit {
+		if dv := s.St[v].Dist; dv <= limit {
 			sample(e, 1, 0, limit-dv, float64(g.EBwd[e]))
 		}
 	}

@@ -40,8 +40,8 @@ func TestRunParallelEqualsOneSearch(t *testing.T) {
 				t.Fatalf("limit %v, %d workers: %d nodes touched, one search %d", limit, workers, len(par.Touched), len(one.Touched))
 			}
 			for u := range g.NodeID {
-				if par.Dist[u] != one.Dist[u] || par.Label[u] != one.Label[u] {
-					t.Fatalf("limit %v, %d workers: node %d: %v from %d, one search %v from %d", limit, workers, u, par.Dist[u], par.Label[u], one.Dist[u], one.Label[u])
+				if par.St[u] != one.St[u] {
+					t.Fatalf("limit %v, %d workers: node %d: %v from %d, one search %v from %d", limit, workers, u, par.St[u].Dist, par.St[u].Label, one.St[u].Dist, one.St[u].Label)
 				}
 			}
 		}

@@ -79,7 +79,7 @@ func TestMonacoAgainstPgRouting(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM pgr.ways), (SELECT count(*) FROM pgr.ways_vertices_pgr)`).Scan(&pgrEdges, &pgrVerts); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("ours: %d ways, %d edges, %d nodes, %d arcs; pgRouting: %d edges, %d vertices", len(res.Ways), len(nw.Edges), len(g.NodeID), len(g.To), pgrEdges, pgrVerts)
+	t.Logf("ours: %d ways, %d edges, %d nodes, %d arcs; pgRouting: %d edges, %d vertices", len(res.Ways), len(nw.Edges), len(g.NodeID), len(g.Arcs), pgrEdges, pgrVerts)
 
 	// A dozen sources: shared vertices spread over the id order (deterministic).
 	rows, err := pool.Query(ctx, `SELECT id, osm_id FROM pgr.ways_vertices_pgr ORDER BY osm_id`)

@@ -123,7 +123,7 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 			defer wg.Done()
 			for e := ne * w / workers; e < ne*(w+1)/workers; e++ {
 				cs := grouped.cells[grouped.off[e]:grouped.off[e+1]]
-				if len(cs) == 0 || (s.Dist[g.EU[e]] > limit && s.Dist[g.EV[e]] > limit && !hasSrc[e]) {
+				if len(cs) == 0 || (s.St[g.EU[e]].Dist > limit && s.St[g.EV[e]].Dist > limit && !hasSrc[e]) {
 					continue
 				}
 				var on []snapped
@@ -261,13 +261,12 @@ func (g *Graph) RunParallel(sources []orb.Point, srcSeeds [][]Seed, limit float6
 	s0 := states[0]
 	for _, s := range states[1:] {
 		for _, u := range s.Touched {
-			d, l := s.Dist[u], s.Label[u]
-			d0 := s0.Dist[u]
-			if d < d0 || (d == d0 && l < s0.Label[u]) {
-				if math.IsInf(d0, 1) {
+			x, x0 := s.St[u], &s0.St[u]
+			if x.Dist < x0.Dist || (x.Dist == x0.Dist && x.Label < x0.Label) {
+				if math.IsInf(x0.Dist, 1) {
 					s0.Touched = append(s0.Touched, u)
 				}
-				s0.Dist[u], s0.Label[u] = d, l
+				*x0 = x
 			}
 		}
 		g.putSearch(s)
