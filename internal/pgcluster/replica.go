@@ -142,13 +142,13 @@ func CheckPrimary(ctx context.Context, primaryURL string) error {
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	var (
-		walLevel          string
-		senders, inUse    int
-		canRepl, super    bool
-		inRecovery        bool
-		user              string
-		replicationRules  int
-		hbaReadable       bool
+		walLevel         string
+		senders, inUse   int
+		canRepl, super   bool
+		inRecovery       bool
+		user             string
+		replicationRules int
+		hbaReadable      bool
 	)
 	err = conn.QueryRow(cctx, sqlCheckPrimary).Scan(&walLevel, &senders, &inUse, &canRepl, &super, &inRecovery, &user)
 	if err != nil {
