@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -65,14 +66,20 @@ func openReadDB(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--read-url: %w", err)
 	}
-	applied, newest, err := db.SchemaVersion(ctx, pool)
-	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("--read-url: %w", err)
+	// The primary was just migrated: give the replica a moment to replay that.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		applied, newest, err := db.SchemaVersion(ctx, pool)
+		if err == nil && applied == newest {
+			return pool, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			pool.Close()
+			if err != nil {
+				return nil, fmt.Errorf("--read-url: %w", err)
+			}
+			return nil, fmt.Errorf("--read-url: the replica's schema is at version %d of %d after 15 s: is it a streaming replica of this primary (fangyuan db replica)?", applied, newest)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	if applied != newest {
-		pool.Close()
-		return nil, fmt.Errorf("--read-url: the replica's schema is at version %d of %d: is it a replica of this primary, and has it caught up?", applied, newest)
-	}
-	return pool, nil
 }
