@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -327,6 +328,20 @@ func TestReplicaReadYourWrites(t *testing.T) {
 	loc := r.header.Get("Location")
 	if g := send(t, "GET", b.URL+loc, "", nil, nil); g.status != 200 || g.header.Get("X-Fangyuan-Read") != "replica" {
 		t.Errorf("GET %s right after the write: %d from %q", loc, g.status, g.header.Get("X-Fangyuan-Read"))
+	}
+
+	// db replica refuses a standby as the primary and a missing --primary, and leaves
+	// nothing behind.
+	bad := filepath.Join(t.TempDir(), "bad")
+	var out bytes.Buffer
+	if err := run(ctx, []string{"db", "replica", "--primary", s.standbyURL, "--home", bad}, &out); err == nil || !strings.Contains(err.Error(), "itself a standby") {
+		t.Errorf("db replica --primary <a standby>: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(bad, "cluster.json")); !os.IsNotExist(err) {
+		t.Errorf("a refused db replica left %s/cluster.json (%v)", bad, err)
+	}
+	if err := run(ctx, []string{"db", "replica", "--home", bad}, &out); err == nil || !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "--primary") {
+		t.Errorf("db replica without --primary: %v, want a usage error naming --primary", err)
 	}
 
 	// Replay paused: a node with a short bound answers "behind" and marks the client.

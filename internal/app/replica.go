@@ -42,8 +42,8 @@ import (
 // read from the replica in every tile request; coverage results are rows read from the
 // replica. So a node on a replica is exactly as current as the replica.
 //
-// Read-your-writes: a write's answer carries X-Fangyuan-LSN, the primary's WAL position
-// after the write committed, and is held back (at most Config.ReadWait, default 2 s) until
+// Read-your-writes: a write's answer carries X-Fangyuan-LSN, the primary's WAL insert
+// position after the write committed, and is held back (at most Config.ReadWait, default 2 s) until
 // the replica has replayed that position and the node's gazetteer indexes have applied
 // the change log up to it; X-Fangyuan-Replica says "replayed". When the bound passes
 // first, the answer says "behind" and sets the cookie fangyuan_lsn: a read that sends the
@@ -65,12 +65,13 @@ const (
 
 // replica is the read side of a node with Config.ReadPool.
 type replica struct {
-	primary, pool *pgxpool.Pool
-	runs          *runs.Service // read-only: serves coverage GETs and the cells layer from the replica
-	wait          time.Duration
-	log           *slog.Logger
-	gazetteer     func(context.Context) // applies the change log to the in-memory indexes
-	standby       bool                  // the read pool is a server in recovery
+	primary, pool  *pgxpool.Pool
+	runs           *runs.Service // read-only: serves coverage GETs and the cells layer from the replica
+	wait           time.Duration
+	log            *slog.Logger
+	gazetteer      func(context.Context) // applies the change log to the in-memory indexes
+	standby        bool                  // the read pool is a server in recovery
+	block, segment uint64                // the primary's wal_block_size and wal_segment_size
 }
 
 // newReplica returns nil without a read pool.
@@ -87,6 +88,9 @@ func newReplica(ctx context.Context, primary *pgxpool.Pool, cfg Config, standard
 	}
 	if !r.standby {
 		log.Warn("the read database (--read-url) is not a standby; reads go to it without waiting for replication")
+	}
+	if err := primary.QueryRow(ctx, `SELECT current_setting('wal_block_size')::bigint, pg_size_bytes(current_setting('wal_segment_size'))::bigint`).Scan(&r.block, &r.segment); err != nil {
+		return nil, fmt.Errorf("WAL settings of the primary: %w", err)
 	}
 	r.runs = runs.NewReader(r.pool, standards, log)
 	return r, nil
@@ -276,10 +280,12 @@ func (w *lsnWriter) before(code int) {
 }
 
 // catchUp reads the primary's WAL position and waits (at most r.wait) until the replica
-// has replayed it and the gazetteer indexes have applied the change log it carries.
+// has replayed it and the gazetteer indexes have applied the change log it carries. The
+// position is the insert position: with synchronous_commit off the write position
+// (pg_current_wal_lsn) may still lie before the commit record of the write just answered.
 func (r *replica) catchUp(ctx context.Context) (lsn uint64, replayed bool, err error) {
 	var s string
-	if err := r.primary.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&s); err != nil {
+	if err := r.primary.QueryRow(ctx, `SELECT pg_current_wal_insert_lsn()::text`).Scan(&s); err != nil {
 		return 0, false, err
 	}
 	if lsn, err = ParseLSN(s); err != nil {
@@ -288,10 +294,11 @@ func (r *replica) catchUp(ctx context.Context) (lsn uint64, replayed bool, err e
 	if !r.standby {
 		return lsn, true, nil
 	}
+	target := recordEnd(lsn, r.block, r.segment)
 	wctx, cancel := context.WithTimeout(ctx, r.wait)
 	defer cancel()
 	for {
-		ok, err := r.replayed(wctx, lsn)
+		ok, err := r.replayed(wctx, target)
 		if err == nil && ok {
 			break
 		}
@@ -305,6 +312,21 @@ func (r *replica) catchUp(ctx context.Context) (lsn uint64, replayed bool, err e
 		r.gazetteer(wctx)
 	}
 	return lsn, true, nil
+}
+
+// recordEnd is where the last record before the insert position lsn ends: an insert
+// position at the start of a WAL page points past the page header (24 bytes, 40 at the
+// start of a segment), while the standby's replay position stays at the end of the record
+// before it until the next record arrives.
+func recordEnd(lsn, block, segment uint64) uint64 {
+	const short, long = 24, 40 // SizeOfXLogShortPHD, SizeOfXLogLongPHD
+	switch {
+	case segment > 0 && lsn%segment == long:
+		return lsn - long
+	case block > 0 && lsn%block == short:
+		return lsn - short
+	}
+	return lsn
 }
 
 // replayed reports whether the replica has replayed the WAL up to lsn.
