@@ -84,6 +84,11 @@ func (c *Cluster) Replica(ctx context.Context, primaryURL string, opts ReplicaOp
 	}
 	// The standby's roles and passwords are the primary's: log in as the primary's user.
 	st.User, st.Password, st.Database = pu.user, pu.password, pu.database
+	// Reads on the standby are not cancelled by the replay of a vacuum on the primary.
+	if st.Settings == nil {
+		st.Settings = map[string]string{}
+	}
+	st.Settings["hot_standby_feedback"] = "on"
 	if err := c.save(st); err != nil {
 		return err
 	}

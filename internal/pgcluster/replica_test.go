@@ -47,6 +47,10 @@ func TestReplica(t *testing.T) {
 	if err := sc.QueryRow(ctx, `SELECT pg_is_in_recovery(), (SELECT name FROM replica_probe WHERE id = 1)`).Scan(&recovery, &name); err != nil {
 		t.Fatal(err)
 	}
+	var feedback string
+	if err := sc.QueryRow(ctx, `SELECT current_setting('hot_standby_feedback')`).Scan(&feedback); err != nil || feedback != "on" {
+		t.Errorf("standby hot_standby_feedback = %q (%v), want on", feedback, err)
+	}
 	if !recovery || name != "方圆" {
 		t.Errorf("standby: in recovery %v, row 1 %q; want true, 方圆", recovery, name)
 	}
