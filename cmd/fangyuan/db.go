@@ -20,7 +20,9 @@ commands:
   down               stop the cluster
   status             show whether the cluster exists and runs, its port and data directory
   url                print the database URL (postgres://fangyuan:...@127.0.0.1:PORT/fangyuan)
-  psql [args...]     run psql on the fangyuan database, e.g. fangyuan db psql -c 'SELECT 1'`
+  psql [args...]     run psql on the fangyuan database, e.g. fangyuan db psql -c 'SELECT 1'
+  replica --primary URL [--home DIR]
+                     create and start a streaming standby of the primary (pg_basebackup -R)`
 
 // cmdDB implements `fangyuan db up|down|status|url|psql [psql args...]`.
 func cmdDB(ctx context.Context, args []string) error {
@@ -39,6 +41,8 @@ func cmdDB(ctx context.Context, args []string) error {
 			return fmt.Errorf("%w: fangyuan db %s takes no arguments, got %q", errUsage, cmd, strings.Join(rest, " "))
 		}
 	case "psql":
+	case "replica":
+		return cmdDBReplica(ctx, rest)
 	default:
 		fmt.Fprintln(os.Stderr, dbUsage)
 		return fmt.Errorf("%w: unknown db command %q", errUsage, cmd)

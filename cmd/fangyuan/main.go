@@ -27,7 +27,8 @@ const usage = `fangyuan — 方圆: civil-affairs gazetteer and facility coverag
 
 Usage:
   fangyuan serve  [--listen ADDR] [--reads open|token] [--demo]   run the HTTP service
-  fangyuan db     up|down|status|url|psql [args]                  the project-local PostGIS cluster
+                  [--read-url URL]                               reads from a streaming replica
+  fangyuan db     up|down|status|url|psql|replica [args]          the project-local PostGIS cluster
   fangyuan migrate                                                 apply the schema migrations
   fangyuan import divisions|boundaries|facilities|roads|population|placenames|housenumbers|
                   osm|boundary-lines|markers|demo ...              load data (see fangyuan import -h)

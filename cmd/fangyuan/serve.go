@@ -28,6 +28,8 @@ func cmdServe(ctx context.Context, args []string) error {
 	basemap := fs.String("basemap", os.Getenv("FANGYUAN_BASEMAP"), "optional basemap: a raster XYZ URL template or a local raster .pmtiles file (env FANGYUAN_BASEMAP)")
 	standardsFile := fs.String("standards", os.Getenv("FANGYUAN_STANDARDS"), "service standards file (JSON; default: the built-in standards of DESIGN.md) (env FANGYUAN_STANDARDS)")
 	publicURL := fs.String("public-url", os.Getenv("FANGYUAN_PUBLIC_URL"), "base URL the plates' QR codes point to, <public-url>/p/<id> (env FANGYUAN_PUBLIC_URL; default http://<listen>)")
+	readURL := fs.String("read-url", os.Getenv("FANGYUAN_READ_URL"), "URL of a streaming replica (fangyuan db replica) to answer reads from; writes go to the primary (FANGYUAN_DATABASE_URL) (env FANGYUAN_READ_URL)")
+	readWait := fs.Duration("read-wait", app.DefaultReadWait, "with --read-url: how long a write's answer waits for the replica to replay it")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -46,7 +48,14 @@ func cmdServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	srv, err := app.New(ctx, pool, app.Config{Reads: policy, Log: slog.Default(), Standards: standards, Basemap: *basemap, Version: version(),
+	readPool, err := openReadDB(ctx, *readURL)
+	if err != nil {
+		return err
+	}
+	if readPool != nil {
+		defer readPool.Close()
+	}
+	srv, err := app.New(ctx, pool, app.Config{ReadPool: readPool, ReadWait: *readWait, Reads: policy, Log: slog.Default(), Standards: standards, Basemap: *basemap, Version: version(),
 		PublicURL: cmp.Or(*publicURL, "http://"+*listen)})
 	if err != nil {
 		return err

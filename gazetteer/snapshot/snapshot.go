@@ -6,12 +6,14 @@ package snapshot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
@@ -474,6 +476,10 @@ func Follow(ctx context.Context, pool *pgxpool.Pool, poll time.Duration, log *sl
 			if ctx.Err() != nil {
 				return
 			}
+			if isStandby(err) {
+				log.Info("the database is a standby (no NOTIFY reaches it): following the gazetteer change log by polling", "poll", poll)
+				return
+			}
 			log.Warn("gazetteer change listener failed; retrying", "err", err)
 			select {
 			case <-ctx.Done():
@@ -494,6 +500,13 @@ func Follow(ctx context.Context, pool *pgxpool.Pool, poll time.Duration, log *sl
 		}
 		onChange(ctx)
 	}
+}
+
+// isStandby reports whether err is a standby refusing LISTEN ("cannot execute LISTEN
+// during recovery", SQLSTATE 25006).
+func isStandby(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "25006"
 }
 
 func listenOnce(ctx context.Context, pool *pgxpool.Pool, signal func()) error {

@@ -55,6 +55,11 @@ type Config struct {
 	// RunQueue bounds the coverage runs queued or running at once; 0 means
 	// runs.DefaultQueueLimit. Beyond it POST /api/coverage/runs answers 429.
 	RunQueue int
+	// ReadPool, when set (fangyuan serve --read-url), is a pool on a streaming replica that
+	// reads are answered from (replica.go); ReadWait bounds how long a write's answer waits
+	// for the replica to replay it (0: DefaultReadWait).
+	ReadPool *pgxpool.Pool
+	ReadWait time.Duration
 	// HTTP server timeouts of HTTPServer and Serve; zero values take ReadTimeout,
 	// WriteTimeout and IdleTimeout.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -71,10 +76,11 @@ type Server struct {
 	Divisions *gazetteer.Store
 	Registry  *prometheus.Registry
 
-	cfg  Config
-	stop context.CancelFunc
-	bg   sync.WaitGroup
-	once sync.Once
+	cfg     Config
+	replica *replica // the read side with Config.ReadPool (replica.go), else nil
+	stop    context.CancelFunc
+	bg      sync.WaitGroup
+	once    sync.Once
 }
 
 // New wires every route on pool. ctx bounds the start (building the in-memory gazetteer
@@ -114,15 +120,23 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		return fail(err)
 	}
 	s.Runs.SetQueueLimit(cfg.RunQueue)
+	if s.replica, err = newReplica(ctx, pool, cfg, standards, log); err != nil {
+		return fail(err)
+	}
 	// Search, address parsing, geocoding and reverse geocoding on in-memory indexes,
 	// rebuilt when the gazetteer tables change (NOTIFY from migration 003).
-	if s.Gazetteer, err = addr.NewService(ctx, pool, log); err != nil {
+	if s.Gazetteer, err = addr.NewService(ctx, s.readPool(), log); err != nil {
 		return fail(err)
+	}
+	if s.replica != nil {
+		s.Gazetteer.Poll = ReplicaPoll // no NOTIFY reaches a standby
+		s.replica.gazetteer = func(ctx context.Context) { s.Gazetteer.Update(ctx) }
+		s.registerReplicaMetrics(reg)
 	}
 	s.bg.Add(1)
 	go func() { defer s.bg.Done(); s.Gazetteer.Watch(bg) }()
 	// Vector tiles (cache invalidated by migration 005's change counter).
-	if s.Tiles, err = tiles.New(pool, tiles.Config{Cells: s.Runs, Log: log, Basemap: cfg.Basemap}); err != nil {
+	if s.Tiles, err = tiles.New(s.readPool(), tiles.Config{Cells: s.cellSource(), Log: log, Basemap: cfg.Basemap}); err != nil {
 		return fail(err)
 	}
 
@@ -146,7 +160,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 	s.Divisions = divisions
 
 	// The route table: one line per domain package.
-	for _, routes := range [][]api.Route{
+	for _, routes := range s.replicated(cfg, [][]api.Route{
 		divisions.Routes(),
 		divchange.NewStore(pool).Routes(), // 区划代码年度更新 change reports
 		places.Routes(),
@@ -163,7 +177,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		ogcapi.New(gazetteer.NewStore(pool).Collections(), facility.NewStore(pool).Collections(), s.Runs,
 			places.Collections(), housenumber.NewStore(pool).Collections(), boundary.NewStore(pool).Collections()).Routes(), // OGC API – Features under /ogc
 		svc.routes(), // /healthz, /api/version, /api/openapi.json, /metrics
-	} {
+	}) { // with a read replica: GETs from it, writes wait for it (replica.go)
 		rt.Handle(routes...)
 	}
 	// The embedded web UI.
