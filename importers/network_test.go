@@ -133,8 +133,8 @@ func TestImportOSM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(g1.NodeID) != len(g2.NodeID) || len(g1.To) != len(g2.To) {
-		t.Fatalf("loaded graph %d nodes %d arcs, file %d nodes %d arcs", len(g1.NodeID), len(g1.To), len(g2.NodeID), len(g2.To))
+	if len(g1.NodeID) != len(g2.NodeID) || len(g1.Arcs) != len(g2.Arcs) {
+		t.Fatalf("loaded graph %d nodes %d arcs, file %d nodes %d arcs", len(g1.NodeID), len(g1.Arcs), len(g2.NodeID), len(g2.Arcs))
 	}
 	c1, c2 := g1.NodeCosts(len(g1.NodeID)/2), g2.NodeCosts(len(g2.NodeID)/2)
 	for i := range c1 {
