@@ -405,7 +405,7 @@ func (p *problem) candidates(ctx context.Context, demandOf []int32, pop func(int
 			if math.IsNaN(q[0]) {
 				continue
 			}
-			p.cands = append(p.cands, Candidate{ID: v.Code, Label: v.Name + "（村/社区中心）", Location: q})
+			p.cands = append(p.cands, Candidate{ID: v.Code, Label: v.Name + "中心", Location: q})
 		}
 		if len(p.cands) == 0 {
 			return fmt.Errorf("%w: candidates: no village has a centre", ErrBadInput)
@@ -452,7 +452,7 @@ func (p *problem) candidates(ctx context.Context, demandOf []int32, pop func(int
 		for _, i := range cells {
 			c, r := i%f.W, i/f.W
 			p.cands = append(p.cands, Candidate{ID: fmt.Sprintf("cell-%d-%d", f.Col0+c, f.Row0+r),
-				Label: fmt.Sprintf("grid cell col %d row %d", f.Col0+c, f.Row0+r), Location: f.Center(c, r)})
+				Label: fmt.Sprintf("格网 %d,%d", f.Col0+c, f.Row0+r), Location: f.Center(c, r)})
 		}
 		if len(p.cands) == 0 {
 			return fmt.Errorf("%w: candidates: no populated cell in the townships", ErrBadInput)
