@@ -41,7 +41,7 @@ func (p *problem) attribute(d int32, a *accum) {
 		a.add(t, p.dVal[d])
 		return
 	}
-	for _, s := range p.splits[d] {
+	for _, s := range p.splits[-1-p.dTown[d]] {
 		a.add(s.t, s.v)
 	}
 }
@@ -52,7 +52,7 @@ func (p *problem) attributeTo(d int32, sums []float64) {
 		sums[t] += p.dVal[d]
 		return
 	}
-	for _, s := range p.splits[d] {
+	for _, s := range p.splits[-1-p.dTown[d]] {
 		sums[s.t] += s.v
 	}
 }

@@ -94,7 +94,8 @@ type Input struct {
 	List       []Candidate
 	// MaxCandidates caps populated-cell candidates (0: DefaultMaxCandidates):
 	// beyond it the grid is cut into blocks of b×b cells, b the smallest that
-	// keeps the count under the cap, and each block offers its most populated cell.
+	// keeps the count under the cap (by bisection), and each block offers its
+	// most populated cell.
 	MaxCandidates int
 	Workers       int // 0: GOMAXPROCS
 }
@@ -260,11 +261,11 @@ type problem struct {
 	candT   []int // township of each candidate, or -1
 	// Demand: one entry per frame cell that is not covered by the existing
 	// facilities and has population in some township; dVal its population
-	// (summed over townships), dTown its township, or -1 when it is split
-	// (splits holds the shares).
+	// (summed over townships), dTown its township, or -1-k when it is split
+	// among townships (splits[k] holds the shares).
 	dVal   []float64
 	dTown  []int32
-	splits map[int32][]share
+	splits [][]share
 	// reach[c] lists the demand entries candidate c covers.
 	reach [][]int32
 	// need is, per township, the covered population it lacks to meet the target.
@@ -302,17 +303,36 @@ func prepare(ctx context.Context, in Input) (*problem, error) {
 		return nil, err
 	}
 	band, _ := in.Grid.Band(base.Layer)
-	p := &problem{in: in, base: base, reg: reg, workers: workers, splits: map[int32][]share{}}
+	p := &problem{in: in, base: base, reg: reg, workers: workers}
 	f := reg.Frame
 	nearest := base.Cells.Nearest
-	pop := func(i int) float64 {
-		r, c := i/f.W, i%f.W
-		v := band.Data[(f.Row0+r)*in.Grid.Width+f.Col0+c]
-		if !(v > 0) || math.IsInf(float64(v), 1) || in.Grid.IsNoData(v) {
-			return 0
+	// The layer over the frame (0 for nodata and bad values, as the engine
+	// counts them), and the demand's size for the allocation.
+	pops := make([]float32, f.Len())
+	uncovered := make([]int, f.H)
+	_ = parallelChunks(ctx, f.H, workers, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			src := band.Data[(f.Row0+r)*in.Grid.Width+f.Col0:][:f.W]
+			dst := pops[r*f.W:][:f.W]
+			n := 0
+			for c, v := range src {
+				if !(v > 0) || math.IsInf(float64(v), 1) || in.Grid.IsNoData(v) {
+					continue
+				}
+				dst[c] = v
+				if nearest[r*f.W+c] < 0 {
+					n++
+				}
+			}
+			uncovered[r] = n
 		}
-		return float64(v)
+	})
+	size := 0
+	for _, n := range uncovered {
+		size += n
 	}
+	p.dVal = make([]float64, 0, size)
+	p.dTown = make([]int32, 0, size)
 	demandOf := make([]int32, f.Len())
 	for i := range demandOf {
 		demandOf[i] = -1
@@ -321,7 +341,7 @@ func prepare(ctx context.Context, in Input) (*problem, error) {
 		if nearest[i] >= 0 {
 			return
 		}
-		v := pop(i) * frac
+		v := float64(pops[i]) * frac
 		if v <= 0 {
 			return
 		}
@@ -333,17 +353,20 @@ func prepare(ctx context.Context, in Input) (*problem, error) {
 			return
 		}
 		if p.dTown[d] >= 0 {
-			p.splits[d] = []share{{p.dTown[d], p.dVal[d]}}
-			p.dTown[d] = -1
+			p.splits = append(p.splits, []share{{p.dTown[d], p.dVal[d]}})
+			p.dTown[d] = int32(-len(p.splits))
 		}
-		p.splits[d] = append(p.splits[d], share{t, v})
+		k := -1 - p.dTown[d]
+		p.splits[k] = append(p.splits[k], share{t, v})
 		p.dVal[d] += v
 	}
 	for t, z := range reg.TownshipZones() {
 		for _, run := range z.Runs {
 			i0 := int(run.Row)*f.W + int(run.Col)
-			for k := range int(run.N) {
-				add(i0+k, int32(t), 1)
+			for i := i0; i < i0+int(run.N); i++ {
+				if pops[i] > 0 && nearest[i] < 0 {
+					add(i, int32(t), 1)
+				}
 			}
 		}
 		for _, part := range z.Parts {
@@ -359,7 +382,7 @@ func prepare(ctx context.Context, in Input) (*problem, error) {
 			p.need[t] = in.Standard.TargetShare*u.Population - u.Covered
 		}
 	}
-	if err := p.candidates(ctx, demandOf, pop); err != nil {
+	if err := p.candidates(ctx, pops); err != nil {
 		return nil, err
 	}
 	// Each candidate's reach into the demand.
@@ -367,14 +390,15 @@ func prepare(ctx context.Context, in Input) (*problem, error) {
 	p.candT = make([]int, len(p.cands))
 	R := in.Standard.RadiusM
 	err = parallelChunks(ctx, len(p.cands), workers, func(lo, hi int) {
+		var list []int32
 		for c := lo; c < hi; c++ {
-			var list []int32
+			list = list[:0]
 			coverage.DiscCells(f, p.cands[c].Location, R, func(i int) {
 				if d := demandOf[i]; d >= 0 {
 					list = append(list, d)
 				}
 			})
-			p.reach[c] = slices.Clip(list)
+			p.reach[c] = slices.Clone(list)
 			p.candT[c] = reg.Locate(p.cands[c].Location)
 		}
 	})
@@ -389,7 +413,7 @@ func prepare(ctx context.Context, in Input) (*problem, error) {
 }
 
 // candidates fills p.cands.
-func (p *problem) candidates(ctx context.Context, demandOf []int32, pop func(int) float64) error {
+func (p *problem) candidates(ctx context.Context, pops []float32) error {
 	in := p.in
 	switch in.Candidates {
 	case FromList:
@@ -413,38 +437,47 @@ func (p *problem) candidates(ctx context.Context, demandOf []int32, pop func(int
 	case FromCells:
 		f := p.reg.Frame
 		// Populated cells of the region: cells some township zone touches with population.
-		inRegion := make([]bool, f.Len())
+		vals := make([]float32, f.Len())
 		for _, z := range p.reg.TownshipZones() {
 			for _, run := range z.Runs {
 				i0 := int(run.Row)*f.W + int(run.Col)
-				for k := range int(run.N) {
-					inRegion[i0+k] = true
-				}
+				copy(vals[i0:i0+int(run.N)], pops[i0:i0+int(run.N)])
 			}
 			for _, part := range z.Parts {
-				inRegion[int(part.Row)*f.W+int(part.Col)] = true
+				i := int(part.Row)*f.W + int(part.Col)
+				vals[i] = pops[i]
 			}
 		}
-		vals := make([]float32, f.Len())
 		n := 0
-		for i := range vals {
-			if inRegion[i] {
-				if v := pop(i); v > 0 {
-					vals[i] = float32(v)
-					n++
-				}
+		for _, v := range vals {
+			if v > 0 {
+				n++
 			}
 		}
 		limit := cmp.Or(in.MaxCandidates, DefaultMaxCandidates)
-		b := 1
+		// The block size b: the smallest whose populated blocks fit under the
+		// cap, found by bisection between ⌊√(n/limit)⌋ (at most n/b² blocks
+		// are populated) and the size whose blocks all fit.
+		b := max(1, int(math.Sqrt(float64(n)/float64(limit))))
 		cells := blockMax(f, vals, b)
-		for len(cells) > limit {
-			nb := max(b+1, int(math.Ceil(float64(b)*math.Sqrt(float64(len(cells))/float64(limit)))))
-			b = nb
-			cells = blockMax(f, vals, b)
-			if err := ctx.Err(); err != nil {
-				return err
+		if len(cells) > limit {
+			lo, hi := b, b+1 // count(lo) > limit
+			for ((f.W+hi-1)/hi)*((f.H+hi-1)/hi) > limit {
+				hi++
 			}
+			best := blockMax(f, vals, hi)
+			for hi-lo > 1 {
+				mid := (lo + hi) / 2
+				if c := blockMax(f, vals, mid); len(c) > limit {
+					lo = mid
+				} else {
+					hi, best = mid, c
+				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			b, cells = hi, best
 		}
 		if b > 1 {
 			p.notes = append(p.notes, fmt.Sprintf("%d populated cells; candidates are the most populated cell of each %d×%d block (%d candidates, cap %d)", n, b, b, len(cells), limit))
@@ -470,15 +503,21 @@ func blockMax(f coverage.Frame, vals []float32, b int) []int {
 	for i := range best {
 		best[i] = -1
 	}
+	colBlock := make([]int32, f.W)
+	for c := range colBlock {
+		colBlock[c] = int32(c / b)
+	}
 	for r := range f.H {
 		row := vals[r*f.W : (r+1)*f.W]
+		blocks := best[(r/b)*bw:][:bw]
+		base := int32(r * f.W)
 		for c, v := range row {
 			if v <= 0 {
 				continue
 			}
-			k := (r/b)*bw + c/b
-			if j := best[k]; j < 0 || v > vals[j] {
-				best[k] = int32(r*f.W + c)
+			k := colBlock[c]
+			if j := blocks[k]; j < 0 || v > vals[j] {
+				blocks[k] = base + int32(c)
 			}
 		}
 	}
