@@ -158,8 +158,11 @@ func BenchmarkSuggestProvince(b *testing.B) {
 	b.Logf("baseline plain greedy (every candidate re-evaluated each round): %v, %d evaluations, same 50 sites; lazy/plain time ratio %.3f (%.1f× faster)",
 		naiveTime.Round(time.Millisecond), p.evaluations, lazyTime.Seconds()/naiveTime.Seconds(), naiveTime.Seconds()/lazyTime.Seconds())
 	b.Logf("search with multi-start and swaps adds %s (plain greedy %s, +%.2f %%)", count(sumOf(search)), count(sumOf(lazy)), 100*(sumOf(search)/sumOf(lazy)-1))
-	if total > 10*time.Second {
-		b.Errorf("Suggest took %v, more than 10 s", total)
+	// The machine is shared: wall time depends on the load, CPU time does not.
+	// On an idle machine the wall time is at most the CPU time (the parallel
+	// parts run on GOMAXPROCS cores), so CPU ≤ 10 s bounds it.
+	if cpu > 10*time.Second {
+		b.Errorf("Suggest used %v CPU, more than 10 s", cpu)
 	}
 }
 
