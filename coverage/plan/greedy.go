@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"fangyuan/coverage"
 )
 
 // accum sums population per township, remembering which were touched (in
@@ -329,7 +331,7 @@ func (p *problem) perTownship() []pick {
 	towns := p.base.Townships
 	var failing []int
 	for t, u := range towns {
-		if slices.Contains(u.Flags, "NO_FACILITY") {
+		if slices.Contains(u.Flags, coverage.FlagNoFacility) {
 			failing = append(failing, t)
 		}
 	}

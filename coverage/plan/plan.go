@@ -436,9 +436,13 @@ func (p *problem) candidates(ctx context.Context, pops []float32) error {
 		}
 	case FromCells:
 		f := p.reg.Frame
-		// Populated cells of the region: cells some township zone touches with population.
+		// Populated cells of the region: cells some township zone touches with
+		// population (per_township: of the townships failing their presence rule).
 		vals := make([]float32, f.Len())
-		for _, z := range p.reg.TownshipZones() {
+		for t, z := range p.reg.TownshipZones() {
+			if in.Mode == ModePerTownship && !slices.Contains(p.base.Townships[t].Flags, coverage.FlagNoFacility) {
+				continue
+			}
 			for _, run := range z.Runs {
 				i0 := int(run.Row)*f.W + int(run.Col)
 				copy(vals[i0:i0+int(run.N)], pops[i0:i0+int(run.N)])
@@ -487,7 +491,7 @@ func (p *problem) candidates(ctx context.Context, pops []float32) error {
 			p.cands = append(p.cands, Candidate{ID: fmt.Sprintf("cell-%d-%d", f.Col0+c, f.Row0+r),
 				Label: fmt.Sprintf("格网 %d,%d", f.Col0+c, f.Row0+r), Location: f.Center(c, r)})
 		}
-		if len(p.cands) == 0 {
+		if len(p.cands) == 0 && in.Mode != ModePerTownship {
 			return fmt.Errorf("%w: candidates: no populated cell in the townships", ErrBadInput)
 		}
 	}

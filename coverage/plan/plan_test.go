@@ -213,6 +213,33 @@ func TestPerTownshipAgainstBruteForce(t *testing.T) {
 	}
 }
 
+// TestPerTownshipCells: with populated cells as candidates (capped), every
+// township without a facility gets a site inside it, and the others none.
+func TestPerTownshipCells(t *testing.T) {
+	in := newInstance(11, 90, 90, 3, 3, 0, 0, 500)
+	for i := range 4 {
+		in.facs = append(in.facs, coverage.Facility{ID: fmt.Sprintf("F%d", i), Location: in.towns[2*i].Geometry.Bound().Center()})
+	}
+	input := in.input(ModePerTownship, 0)
+	input.Candidates, input.List, input.MaxCandidates = FromCells, nil, 200
+	res, err := Suggest(context.Background(), input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range res.Sites {
+		if s.For != s.Township {
+			t.Fatalf("site %s for %s lies in %s", s.ID, s.For, s.Township)
+		}
+		got = append(got, s.For)
+	}
+	slices.Sort(got)
+	want := []string{in.towns[1].Code, in.towns[3].Code, in.towns[5].Code, in.towns[7].Code, in.towns[8].Code}
+	if !slices.Equal(got, want) || len(res.Unmet) > 0 || res.Candidates > 200 {
+		t.Fatalf("sites for %v (unmet %v, %d candidates), want %v", got, res.Unmet, res.Candidates, want)
+	}
+}
+
 // TestPlanMatchesEngine: on townships whose boundaries cut cells (area
 // shares), with populated-cell candidates capped into blocks, the townships'
 // covered population after the plan equals a coverage run with the suggested
