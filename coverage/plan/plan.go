@@ -541,9 +541,7 @@ func (p *problem) result(in Input, picks []pick) *Result {
 		Reach: coverage.Straight{Radius: std.RadiusM}.Describe(), RadiusM: std.RadiusM, Target: std.TargetShare,
 		CandidateSource: cmp.Or(in.Candidates, FromCells), Candidates: len(p.cands), Population: p.base.Population,
 		CoveredBefore: p.base.Covered, Evaluations: p.evaluations, Notes: p.notes}
-	if res.CandidateSource == "" {
-		res.CandidateSource = FromCells
-	}
+	res.Sites = []Site{}
 	towns := p.base.Townships
 	after := make([]float64, len(towns))
 	covered := make([]bool, len(p.dVal))
@@ -565,7 +563,7 @@ func (p *problem) result(in Input, picks []pick) *Result {
 			}
 		}
 		c := p.cands[pk.cand]
-		s := Site{Rank: k + 1, ID: c.ID, Label: c.Label, Lon: c.Location[0], Lat: c.Location[1]}
+		s := Site{Rank: k + 1, ID: c.ID, Label: c.Label, Lon: c.Location[0], Lat: c.Location[1], ByTownship: []TownshipAdd{}}
 		if t := p.candT[pk.cand]; t >= 0 {
 			s.Township, s.TownshipName = towns[t].Code, towns[t].Name
 		}
