@@ -40,6 +40,11 @@ bench: deps
 bench-coverage: deps
 	$(GO) test -run '^$$' -bench '^BenchmarkCoverageProvince$$' -benchtime 1x -timeout 30m ./coverage/
 
+# Site suggestions (选址建议): 50 sites from 25,000 candidates at province size, with the plain
+# greedy as the baseline in the same run (figures in docs/BENCHMARKS.md).
+bench-plan: deps
+	$(GO) test -run '^$$' -bench '^BenchmarkSuggestProvince$$' -benchtime 1x -timeout 30m ./coverage/plan/
+
 # In-memory reverse lookups and HTTP reverse against PostGIS ST_Covers; search and parsing over
 # the national division table plus 1.6 M synthetic addresses; GET /api/divisions/{code} at
 # national size against the old as-of SQL.

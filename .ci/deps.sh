@@ -5,6 +5,7 @@ set -euo pipefail
 # chromium + a Chinese font + node drive the browser tests (playwright-core, no browser download)
 pkgs=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting osm2pgrouting gdal-bin osmium-tool chromium fonts-wqy-zenhei nodejs
   fonts-droid-fallback fonts-dejavu-core zbar-tools poppler-utils librsvg2-bin # plate sheets (PDF fonts) and their tests
+  coinor-cbc # the MILP solver the site-suggestion test checks maximal covering against (coverage/plan)
   python3-qgis) # PyQGIS opens the OGC API collections headless (ogcapi TestQGIS); about 1 min to install
 missing=()
 for p in "${pkgs[@]}"; do

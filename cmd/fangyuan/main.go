@@ -35,6 +35,8 @@ Usage:
   fangyuan coverage --kind K --townships T.geojson --facilities F.csv --population P.tif -o OUT.xlsx
                                                                    gap report from files, no database
   fangyuan coverage standards                                      print the default service standards
+  fangyuan plan suggest --kind K --k 10 --grid P.tif --townships T.geojson --facilities F.csv
+                                                                   suggested sites (选址建议) from files
   fangyuan boundaries derive|check --level L FILE -o OUT.geojson   boundary lines (界线) and topology
                                                                    checks from files, no database
   fangyuan boundaries check --db --level L --within CODE -o OUT    the checks on the database
@@ -101,6 +103,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return cmdCoverage(ctx, args[1:], stdout)
 	case "boundaries":
 		return cmdBoundaries(ctx, args[1:], stdout)
+	case "plan":
+		return cmdPlan(ctx, args[1:], stdout)
 	case "housenumbers":
 		return cmdHouseNumbers(ctx, args[1:], stdout)
 	case "token":

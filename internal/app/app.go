@@ -21,6 +21,7 @@ import (
 
 	"fangyuan/coverage"
 	"fangyuan/coverage/facility"
+	"fangyuan/coverage/plan"
 	"fangyuan/coverage/popgrid"
 	"fangyuan/coverage/runs"
 	"fangyuan/gazetteer"
@@ -169,6 +170,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		boundary.NewStore(pool).Routes(),
 		popgrid.NewStore(pool).Routes(),
 		s.Runs.Routes(),
+		plan.NewService(pool, standards).Routes(), // 选址建议 POST /api/plans
 		s.Gazetteer.Routes(),
 		s.Tiles.Routes(),
 		glyphs.New(glyphs.Config{Log: log}).Routes(), // /fonts/{fontstack}/{range}.pbf: map label glyphs
