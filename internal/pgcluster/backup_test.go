@@ -1,7 +1,10 @@
 package pgcluster_test
 
 import (
+	"archive/tar"
 	"bytes"
+	"encoding/json"
+	"io"
 	"context"
 	"errors"
 	"os"
@@ -171,6 +174,74 @@ func TestBackupRestore(t *testing.T) {
 	if got := tableSums(t, dst2); len(got) != 0 {
 		t.Errorf("a refused restore left tables: %v", got)
 	}
+
+	// A manifest whose count disagrees with the dump fails the check after loading, and
+	// the transaction leaves nothing behind.
+	lying := rewriteManifest(t, file, func(m *pgcluster.Manifest) {
+		for i := range m.Tables {
+			if m.Tables[i].Name == "backup_extra" {
+				m.Tables[i].Rows++
+			}
+		}
+	})
+	_, err = pgcluster.Restore(ctx, lying, dst2, pgcluster.RestoreOptions{})
+	if err == nil || !strings.Contains(err.Error(), "public.backup_extra: 3 rows") || !strings.Contains(err.Error(), "nothing") {
+		t.Errorf("restore with a wrong manifest count: %v, want the check to fail naming public.backup_extra", err)
+	}
+	if got := tableSums(t, dst2); len(got) != 0 {
+		t.Errorf("a failed restore left %d tables", len(got))
+	}
+}
+
+// rewriteManifest copies a backup with its manifest changed by edit.
+func rewriteManifest(t *testing.T, file string, edit func(*pgcluster.Manifest)) string {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := filepath.Join(t.TempDir(), "edited.backup")
+	o, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	tr, tw := tar.NewReader(f), tar.NewWriter(o)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Name == "manifest.json" {
+			var m pgcluster.Manifest
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			edit(&m)
+			if b, err = json.Marshal(&m); err != nil {
+				t.Fatal(err)
+			}
+			h.Size = int64(len(b))
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // corrupt copies the backup with one byte of the dump changed.
