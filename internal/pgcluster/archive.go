@@ -384,7 +384,16 @@ func (c *Cluster) Recover(ctx context.Context, dir string, target time.Time, log
 		if st, err = c.newState(log); err != nil {
 			return nil, err
 		}
-		st.User, st.Password, st.Database, st.Settings = base.Cluster.User, base.Cluster.Password, base.Cluster.Database, base.Cluster.Settings
+		st.User, st.Password, st.Database, st.Settings = base.Cluster.User, base.Cluster.Password, base.Cluster.Database, map[string]string{}
+		// A cluster made from someone else's base backup (a restore drill, a new machine)
+		// must not write its new timeline into that cluster's archive: archiving starts
+		// only when asked for, with fangyuan db up --archive.
+		for k, v := range base.Cluster.Settings {
+			if !strings.HasPrefix(k, "archive_") {
+				st.Settings[k] = v
+			}
+		}
+		fmt.Fprintf(log, "WAL archiving is off for the new cluster: turn it on with `fangyuan db up --archive DIR` (a directory of its own)\n")
 		if err := c.save(st); err != nil {
 			return nil, err
 		}

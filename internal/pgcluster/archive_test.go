@@ -138,6 +138,41 @@ func TestPointInTimeRecovery(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(c.home, "data", recoveryConf)); !os.IsNotExist(err) {
 		t.Errorf("%s left behind: %v", recoveryConf, err)
 	}
+	conn.Close(ctx)
+
+	// A restore drill: the same recovery into a home without a cluster makes one from the
+	// base backup, which logs in with the recorded password and does not archive into the
+	// production archive.
+	drill := OpenWith(tempHome(t, "drill"), Options{Port: 56200})
+	destroyAtEnd(t, drill)
+	log.Reset()
+	res, err = drill.Recover(ctx, archive, noted, &log)
+	if err != nil {
+		t.Fatalf("Recover into a new home: %v\n%s", err, log.String())
+	}
+	if res.OldData != "" || !strings.Contains(log.String(), "archiving is off") {
+		t.Errorf("Recover into a new home = %+v\n%s", res, log.String())
+	}
+	durl, err := drill.URL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dconn := connectURL(t, durl)
+	if err := dconn.QueryRow(ctx, "SELECT count(*), count(*) FILTER (WHERE note = 'first'), min(id), max(id) FROM pitr").Scan(&n, &first, &minID, &maxID); err != nil {
+		t.Fatal(err)
+	}
+	if n != 100 || first != 100 || minID != 1 || maxID != 100 {
+		t.Errorf("drill: %d rows, %d 'first', ids %d..%d; want exactly the 100 first rows", n, first, minID, maxID)
+	}
+	if err := dconn.QueryRow(ctx, "SHOW archive_mode").Scan(&mode); err != nil || mode != "off" {
+		t.Errorf("drill cluster archive_mode = %q (%v), want off", mode, err)
+	}
+	if _, err := dconn.Exec(ctx, "INSERT INTO pitr VALUES (2000, 'drill'); SELECT pg_switch_wal()"); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(archive, "wal", res.Timeline+"*")); len(m) > 0 {
+		t.Errorf("the drill cluster (timeline %s) wrote into the archive: %v", res.Timeline, m)
+	}
 }
 
 func TestParseTarget(t *testing.T) {
