@@ -61,9 +61,10 @@ type Manifest struct {
 	DumpSHA256       string       `json:"dump_sha256"`
 }
 
-// TableCheck is the row count and checksum of one table. The checksum is the md5 of the
-// concatenated, sorted md5s of the rows' text forms (TimeZone UTC, DateStyle ISO), so it
-// does not depend on the physical order of the rows.
+// TableCheck is the row count and checksum of one table. The checksum is the sum, as an
+// exact decimal, of the first 64 bits of the md5 of every row's text form (TimeZone UTC,
+// DateStyle ISO): it does not depend on the order of the rows and needs no sort (a sorted
+// string_agg of the md5s took 38 s on the national admin_unit table, the sum 7.8 s).
 type TableCheck struct {
 	Schema   string `json:"schema"`
 	Name     string `json:"name"`
@@ -84,8 +85,8 @@ var checksumSettings = []string{
 
 // checksumQuery returns count and checksum of table (a sanitized qualified name).
 func checksumQuery(table string) string {
-	return `SELECT count(*), md5(coalesce(string_agg(h, '' ORDER BY h COLLATE "C"), ''))
-	FROM (SELECT md5(ROW(fy_row_.*)::text) AS h FROM ` + table + ` AS fy_row_) AS fy_rows_`
+	return `SELECT count(*), coalesce(sum(('x' || left(md5(ROW(fy_row_.*)::text), 16))::bit(64)::bigint::numeric), 0)::text
+	FROM ` + table + ` AS fy_row_`
 }
 
 // userTablesSQL lists the ordinary tables outside the system schemas that no extension
