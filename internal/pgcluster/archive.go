@@ -208,6 +208,9 @@ func (c *Cluster) BaseBackup(ctx context.Context, dir string, log io.Writer) (*B
 	if err != nil {
 		return nil, err
 	}
+	if st.Settings["archive_mode"] == "on" && st.Settings["archive_command"] != archiveSettings(dir)["archive_command"] {
+		return nil, fmt.Errorf("the cluster in %s archives its WAL elsewhere, not into %s: take base backups into the archive of `fangyuan db up --archive` (cluster.json, archive_command)", c.home, filepath.Join(dir, archiveWAL))
+	}
 	if st.Settings["archive_mode"] != "on" {
 		fmt.Fprintf(log, "warning: WAL archiving is off for this cluster: without `fangyuan db up --archive %s` the base backup can only be restored as it is, not rolled forward\n", dir)
 	}

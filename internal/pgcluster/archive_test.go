@@ -70,6 +70,11 @@ func TestPointInTimeRecovery(t *testing.T) {
 		t.Errorf("second EnableArchive took another base backup: %d", len(bases))
 	}
 
+	// Base backups go into the cluster's own archive only.
+	if _, err := c.BaseBackup(ctx, filepath.Join(filepath.Dir(home), "elsewhere"), nil); err == nil || !strings.Contains(err.Error(), "elsewhere") {
+		t.Errorf("BaseBackup into another directory: %v, want a refusal", err)
+	}
+
 	url, err := c.URL()
 	if err != nil {
 		t.Fatal(err)
