@@ -22,7 +22,12 @@ commands:
   url                print the database URL (postgres://fangyuan:...@127.0.0.1:PORT/fangyuan)
   psql [args...]     run psql on the fangyuan database, e.g. fangyuan db psql -c 'SELECT 1'
   replica --primary URL [--home DIR]
-                     create and start a streaming standby of the primary (pg_basebackup -R)`
+                     create and start a streaming standby of the primary (pg_basebackup -R)
+  up --archive DIR   also archive the WAL continuously into DIR (and take a first base backup)
+  backup -o FILE [--db URL]            consistent pg_dump + manifest (schema version, checksums)
+  restore FILE [--db URL] [--force]    into an empty database (--force: replace), verified
+  basebackup --archive DIR             take a base backup into the archive
+  recover --to TIME --archive DIR [--home H]   point-in-time recovery of the local cluster`
 
 // cmdDB implements `fangyuan db up|down|status|url|psql [psql args...]`.
 func cmdDB(ctx context.Context, args []string) error {
@@ -31,6 +36,9 @@ func cmdDB(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w: missing db command", errUsage)
 	}
 	cmd, rest := args[0], args[1:]
+	if cmd == "up" && len(rest) > 0 {
+		return cmdDBUpArchive(ctx, rest)
+	}
 	switch cmd {
 	case "-h", "-help", "--help", "help":
 		fmt.Println(dbUsage)
@@ -43,6 +51,8 @@ func cmdDB(ctx context.Context, args []string) error {
 	case "psql":
 	case "replica":
 		return cmdDBReplica(ctx, rest)
+	case "backup", "restore", "basebackup", "recover":
+		return cmdDBBackup(ctx, cmd, rest)
 	default:
 		fmt.Fprintln(os.Stderr, dbUsage)
 		return fmt.Errorf("%w: unknown db command %q", errUsage, cmd)
