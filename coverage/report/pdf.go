@@ -77,7 +77,8 @@ const (
 	pdfMargin          = 12.0
 	// MapX, MapY, MapW, MapH are the map frame on the first page.
 	MapX, MapY, MapW, MapH = pdfMargin, 38.0, pdfPageW - 2*pdfMargin, 150.0
-	mapPad                 = 5.0
+	// MapPad is the margin kept free inside the map frame.
+	MapPad                 = 5.0
 	rowH                   = 5.2
 	footerY                = pdfPageH - 8
 )
@@ -140,7 +141,7 @@ func newMapFrame(b orb.Bound) mapFrame {
 	w := (b.Max[0] - b.Min[0]) * f.cos
 	h := b.Max[1] - b.Min[1]
 	w, h = math.Max(w, 1e-6), math.Max(h, 1e-6)
-	f.k = math.Min((MapW-2*mapPad)/w, (MapH-2*mapPad)/h)
+	f.k = math.Min((MapW-2*MapPad)/w, (MapH-2*MapPad)/h)
 	f.cx, f.cy = MapX+MapW/2, MapY+MapH/2
 	return f
 }
