@@ -78,9 +78,9 @@ const (
 	// MapX, MapY, MapW, MapH are the map frame on the first page.
 	MapX, MapY, MapW, MapH = pdfMargin, 38.0, pdfPageW - 2*pdfMargin, 150.0
 	// MapPad is the margin kept free inside the map frame.
-	MapPad                 = 5.0
-	rowH                   = 5.2
-	footerY                = pdfPageH - 8
+	MapPad  = 5.0
+	rowH    = 5.2
+	footerY = pdfPageH - 8
 )
 
 // ShareClass is a colour class of the choropleth: townships whose covered share

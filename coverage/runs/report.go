@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
+	"fangyuan/coverage"
 	"fangyuan/coverage/report"
 	"fangyuan/internal/api"
 	"fangyuan/internal/limits"
@@ -34,6 +36,13 @@ func (s *Service) reportRoutes() []api.Route {
 // townships' boundaries as of the run's date and the given suggested sites.
 // It wraps report.ErrNoCounty when the run has no township in county.
 func (s *Service) CountyReport(ctx context.Context, id int64, county string, sites []report.Site) (*report.County, error) {
+	return ReadCountyReport(ctx, s.pool, s.standards, id, county, sites)
+}
+
+// ReadCountyReport is CountyReport for a client that only reads (the CLI): it
+// does not start a Service, which would mark the runs of a live server failed.
+func ReadCountyReport(ctx context.Context, pool *pgxpool.Pool, standards *coverage.Standards, id int64, county string, sites []report.Site) (*report.County, error) {
+	s := &Service{pool: pool, standards: standards} // read-only use: Get and Result
 	run, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
