@@ -287,10 +287,14 @@ func (d *pdfDoc) table(y *float64, cols []column, rows [][]string, sub []string)
 	}
 	d.ensure(y, 2*rowH)
 	header()
+	subW := pdfPageW - 2*pdfMargin - cols[0].width - 1
 	for i, r := range rows {
 		h := rowH
+		var lines []string
 		if sub != nil && sub[i] != "" {
-			h += 3.6
+			d.size = 6
+			lines = d.wrap(sub[i], subW)
+			h += 3 * float64(len(lines))
 		}
 		if *y+h > footerY-4 {
 			d.pdf.AddPage()
@@ -307,9 +311,10 @@ func (d *pdfDoc) table(y *float64, cols []column, rows [][]string, sub []string)
 			d.fitText(x+1, *y+rowH-1.5, c.width-2, 7.5, c.align, r[j])
 			x += c.width
 		}
-		if h > rowH {
-			d.pdf.SetTextColor(80, 80, 80)
-			d.fitText(pdfMargin+cols[0].width, *y+rowH+2.2, pdfPageW-2*pdfMargin-cols[0].width-1, 6, 'L', sub[i])
+		d.pdf.SetTextColor(80, 80, 80)
+		for k, line := range lines {
+			d.size = 6
+			d.text(pdfMargin+cols[0].width, *y+rowH+2+3*float64(k), line)
 		}
 		d.pdf.SetDrawColor(200, 200, 200)
 		d.pdf.SetLineWidth(0.1)
@@ -396,8 +401,8 @@ func WriteCountyPDF(w io.Writer, c *County) error {
 
 	// Tables.
 	d.heading(&y, "乡镇覆盖 Coverage by township")
-	cols := []column{{"代码 code", 26, 'L'}, {"名称 name", 30, 'L'}, {"人口 population", 24, 'R'}, {"覆盖 covered", 22, 'R'},
-		{"覆盖率 share", 18, 'R'}, {"设施 facilities", 18, 'R'}, {"标记 flags", 48, 'L'}}
+	cols := []column{{"代码 code", 22, 'L'}, {"名称 name", 26, 'L'}, {"人口 population", 22, 'R'}, {"覆盖 covered", 20, 'R'},
+		{"覆盖率 share", 17, 'R'}, {"设施 facilities", 15, 'R'}, {"标记 flags", 64, 'L'}}
 	var rows [][]string
 	for _, u := range c.Townships {
 		rows = append(rows, []string{u.Code, u.Name, fmtCount(u.Population), fmtCount(u.Covered), fmtShare(u.Share), fmt.Sprint(u.Facilities), flagsZh(u.Flags)})
@@ -410,8 +415,8 @@ func WriteCountyPDF(w io.Writer, c *County) error {
 		d.text(pdfMargin, y+4, "无缺口 no gaps: every township meets the standard")
 		y += 6
 	} else {
-		cols = []column{{"排名 rank", 14, 'R'}, {"级别 level", 18, 'L'}, {"代码 code", 26, 'L'}, {"名称 name", 28, 'L'},
-			{"未覆盖 uncovered", 24, 'R'}, {"覆盖率 share", 18, 'R'}, {"设施 facilities", 16, 'R'}, {"标记 flags", 42, 'L'}}
+		cols = []column{{"排名 rank", 12, 'R'}, {"级别 level", 18, 'L'}, {"代码 code", 22, 'L'}, {"名称 name", 24, 'L'},
+			{"未覆盖 uncovered", 22, 'R'}, {"覆盖率 share", 17, 'R'}, {"设施 facilities", 15, 'R'}, {"标记 flags", 56, 'L'}}
 		rows = rows[:0]
 		var sub []string
 		for _, g := range c.Gaps {
