@@ -24,12 +24,26 @@ func (s *Service) reportRoutes() []api.Route {
 	return []api.Route{
 		{Method: http.MethodGet, Path: "/api/coverage/runs/{id:[0-9]+}/report.pdf", Tag: "coverage",
 			Summary:     "Printable county report (PDF, Chinese): map of the townships by coverage, gap ranking, suggested sites, standards applied",
-			Description: "Suggested sites: none until the site planner is wired in (the report says 无建议选址 / no suggestions).",
+			Description: "Suggested sites come from the service's SiteSource; without one the report says 无建议选址 / no suggestions.",
 			Params:      params, Produces: []string{"application/pdf"}, Handler: s.countyReport("pdf")},
 		{Method: http.MethodGet, Path: "/api/coverage/runs/{id:[0-9]+}/report.xlsx", Tag: "coverage",
 			Summary: "The county report's tables as XLSX (townships, gaps, suggested sites, standards)",
 			Params:  params, Produces: []string{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}, Handler: s.countyReport("xlsx")},
 	}
+}
+
+// SiteSource suggests the new sites a county report lists for a finished run
+// (the site planner, once wired in).
+type SiteSource func(ctx context.Context, run int64, county string) ([]report.Site, error)
+
+// SetSiteSource sets where county reports get their suggested sites; without
+// one (or with nil) they list none (无建议选址).
+func (s *Service) SetSiteSource(f SiteSource) {
+	if f == nil {
+		s.sites.Store(nil)
+		return
+	}
+	s.sites.Store(&f)
 }
 
 // CountyReport builds the county report of finished run id, with the
@@ -111,8 +125,13 @@ func (s *Service) countyReport(format string) api.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		// The site planner is not wired in yet: no suggested sites.
-		c, err := s.CountyReport(r.Context(), run.ID, county, nil)
+		var sites []report.Site
+		if src := s.sites.Load(); src != nil {
+			if sites, err = (*src)(r.Context(), run.ID, report.CountyCode(county)); err != nil {
+				return fmt.Errorf("suggested sites: %w", err)
+			}
+		}
+		c, err := s.CountyReport(r.Context(), run.ID, county, sites)
 		if errors.Is(err, report.ErrNoCounty) {
 			return api.NotFound("coverage run %d: %v", run.ID, err)
 		}

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -297,6 +298,59 @@ ORDER BY rank`, run.ID, reportCounty)
 	if !slices.ContainsFunc(std, func(r []string) bool { return len(r) > 1 && r[1] == "2000 m" }) {
 		t.Errorf("standards sheet has no 2000 m radius: %v", std)
 	}
+
+	// Suggested sites from a SiteSource: listed in both files, and its error is the request's.
+	var lon, lat float64
+	if err := pool.QueryRow(ctx, `SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM admin_unit
+  WHERE code = '339901102000' AND valid_to IS NULL) x`).Scan(&lon, &lat); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		asked []string
+	)
+	a.Runs.SetSiteSource(func(_ context.Context, id int64, county string) ([]report.Site, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, fmt.Sprint(id, "/", county))
+		if county == "339901" {
+			return []report.Site{{Label: "新址1", Lon: lon, Lat: lat, TownshipCode: "339901102000", TownshipName: "枫渡镇", Added: 4321}}, nil
+		}
+		return nil, fmt.Errorf("planner down")
+	})
+	code, _, pdf = get(base + ".pdf?county=339901000000")
+	if code != 200 {
+		t.Fatalf("report.pdf with sites: %d", code)
+	}
+	if err := os.WriteFile(pdfPath, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text = poppler(t, "pdftotext", "-layout", pdfPath, "-")
+	if !strings.Contains(text, "新址1") || !strings.Contains(text, "4,321") || strings.Contains(text, "无建议选址") {
+		t.Errorf("the PDF does not list the suggested site:\n%s", text)
+	}
+	code, _, xl = get(base + ".xlsx?county=339901")
+	if code != 200 {
+		t.Fatalf("report.xlsx with sites: %d", code)
+	}
+	fs, err := excelize.OpenReader(bytes.NewReader(xl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	if r, err := fs.GetRows(report.SheetSites, excelize.Options{RawCellValue: true}); err != nil || len(r) != 2 || r[1][0] != "新址1" || r[1][5] != "4321" {
+		t.Errorf("sites sheet %v %v", r, err)
+	}
+	mu.Lock()
+	if want := []string{fmt.Sprint(run.ID, "/339901"), fmt.Sprint(run.ID, "/339901")}; !slices.Equal(asked, want) {
+		t.Errorf("the site source was asked %v, want %v", asked, want)
+	}
+	mu.Unlock()
+	a.Runs.SetSiteSource(func(context.Context, int64, string) ([]report.Site, error) { return nil, fmt.Errorf("planner down") })
+	if code, h, b := get(base + ".pdf?county=339901"); code != 500 || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
+		t.Errorf("a failing site source: %d %s %s", code, h.Get("Content-Type"), b)
+	}
+	a.Runs.SetSiteSource(nil)
 
 	// Bad requests.
 	for _, c := range []struct {
