@@ -18,6 +18,7 @@ import (
 
 const coverageUsage = `coverage --kind KIND --townships T.geojson --facilities F.csv|F.geojson --population P.tif -o OUT.xlsx|.csv|.geojson
        coverage standards            (print the default service standards, to copy and edit)
+       coverage report --run ID --county CODE -o OUT.pdf|.xlsx   (a run in the database)
 
 Computes, from files alone (no database), which townships fail the service standard of a
 facility kind, by how much, and who is left out: per township the layer population, the
@@ -49,6 +50,8 @@ township boundary is split by area.
   --standards FILE      service standards file (default: the built-in DESIGN.md table)
   --crs C               facilities' coordinates: wgs84, cgcs2000, gcj02 (Amap), bd09 (Baidu)
   --format F            csv, geojson or xlsx (default: from the -o extension)
+  --county CODE         write the county report (打印报告) of this county instead: -o OUT.pdf
+                        (map, gap ranking, standards) or OUT.xlsx (its tables); see coverage report
   -o OUT                output file ("-" writes csv or geojson to standard output)`
 
 // coverageBands collects repeated --band NAME=N flags.
@@ -71,6 +74,9 @@ func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
 		_, err := stdout.Write(coverage.DefaultStandardsJSON)
 		return err
 	}
+	if len(args) > 0 && args[0] == "report" {
+		return cmdCoverageReport(ctx, args[1:], stdout)
+	}
 	fs := newFlags("coverage", coverageUsage)
 	var bands coverageBands
 	var (
@@ -92,6 +98,7 @@ func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
 		reach      = fs.String("reach", "straight", "straight or travel")
 		netFile    = fs.String("network", "", "road network .osm.pbf (for --reach travel)")
 		minutesTif = fs.String("minutes-tif", "", "per-cell travel minutes GeoTIFF (with --reach travel)")
+		county     = fs.String("county", "", "write the county report of this county (-o .pdf or .xlsx)")
 	)
 	fs.Var(&bands, "band", "NAME=N: name band N of the population file (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
@@ -106,12 +113,22 @@ func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	f := *format
+	countyMode := *county != "" || f == "pdf" || strings.EqualFold(filepath.Ext(*out), ".pdf")
+	if countyMode {
+		if *county == "" {
+			return fmt.Errorf("%w: a PDF report is per county: give --county CODE", errUsage)
+		}
+		var err error
+		if f, err = countyFormat(*out, f); err != nil {
+			return err
+		}
+	}
 	if f == "" {
 		if f = report.FormatOf(*out); f == "" {
 			return fmt.Errorf("%w: cannot tell the format from %q: give --format csv, geojson or xlsx", errUsage, *out)
 		}
 	}
-	if report.FormatOf("x."+f) == "" && f != "json" {
+	if report.FormatOf("x."+f) == "" && f != "json" && !countyMode {
 		return fmt.Errorf("%w: --format %q: want csv, geojson or xlsx", errUsage, f)
 	}
 	if *out == "-" && f == "xlsx" {
@@ -188,7 +205,15 @@ func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	summary := stdout
-	if *out == "-" {
+	if countyMode {
+		c, err := fileCountyReport(res, *county, stds.Version)
+		if err != nil {
+			return err
+		}
+		if err := writeCountyReport(*out, f, c); err != nil {
+			return err
+		}
+	} else if *out == "-" {
 		summary = os.Stderr
 		if err := report.Write(stdout, f, res); err != nil {
 			return err

@@ -239,7 +239,8 @@ func TestCoverageCommandBadInput(t *testing.T) {
 		{"no layer in a one-band file", []string{"--kind", "eldercare_center", "--townships", twp, "--facilities", facs, "--population", negPath, "-o", out}, coverage.ErrNoLayer, `no band "age60plus"`},
 		{"no facilities at all", []string{"--kind", "funeral_venue", "--townships", twp, "--facilities", empty, "--population", pop, "-o", out}, nil, "flagged townships: 13 of 13"},
 		{"missing flag", []string{"--kind", "funeral_venue", "--townships", twp, "--population", pop, "-o", out}, errUsage, "-facilities is required"},
-		{"bad format", []string{"--kind", "funeral_venue", "--townships", twp, "--facilities", facs, "--population", pop, "-o", filepath.Join(dir, "out.pdf")}, errUsage, "cannot tell the format"},
+		{"bad format", []string{"--kind", "funeral_venue", "--townships", twp, "--facilities", facs, "--population", pop, "-o", filepath.Join(dir, "out.docx")}, errUsage, "cannot tell the format"},
+		{"pdf without a county", []string{"--kind", "funeral_venue", "--townships", twp, "--facilities", facs, "--population", pop, "-o", filepath.Join(dir, "out.pdf")}, errUsage, "give --county CODE"},
 		{"bad radius", []string{"--kind", "funeral_venue", "--townships", twp, "--facilities", facs, "--population", pop, "--radius", "-3", "-o", out}, errUsage, "--radius"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -258,8 +259,10 @@ func TestCoverageCommandBadInput(t *testing.T) {
 			}
 		})
 	}
-	if _, err := os.Stat(filepath.Join(dir, "out.pdf")); err == nil {
-		t.Error("a failed run left an output file")
+	for _, name := range []string{"out.docx", "out.pdf"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("a failed run left an output file %s", name)
+		}
 	}
 }
 

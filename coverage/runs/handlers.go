@@ -17,7 +17,7 @@ import (
 // Routes are the coverage run endpoints.
 func (s *Service) Routes() []api.Route {
 	id := api.Param{Name: "id", In: "path", Type: "integer"}
-	return []api.Route{
+	return append([]api.Route{
 		{Method: http.MethodGet, Path: "/api/coverage/standards", Tag: "coverage", Summary: "The service standards (服务标准) runs use", Handler: s.handleStandards},
 		{Method: http.MethodPost, Path: "/api/coverage/runs", Tag: "coverage", Role: string(auth.Planner),
 			Summary:     "Start a coverage run (202; poll GET /api/coverage/runs/{id} for progress)",
@@ -53,7 +53,7 @@ func (s *Service) Routes() []api.Route {
 		{Method: http.MethodGet, Path: "/api/coverage/runs/{id:[0-9]+}.xlsx", Tag: "coverage", Summary: "Report as XLSX (townships, ranked gaps, facilities)",
 			Params: []api.Param{id}, Produces: []string{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
 			Handler: s.download("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")},
-	}
+	}, s.reportRoutes()...)
 }
 
 func (s *Service) handleStandards(w http.ResponseWriter, r *http.Request) error {

@@ -131,6 +131,7 @@ type Service struct {
 	grid    *cachedGrid
 	region  map[string]*coverage.Region // by grid and boundaries fingerprint; one entry kept
 	graphs  map[string]*cachedGraph     // by travel mode: the last graph built
+	sites   atomic.Pointer[SiteSource]  // suggested sites of county reports (report.go); nil: none
 }
 
 type cachedGraph struct {

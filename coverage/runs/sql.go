@@ -105,3 +105,12 @@ const (
 
 var ogcColumns = []string{`u.code`, `u.name`, `u.parent_code`, `u.population`, `u.covered`, `u.uncovered`, `u.share`,
 	`u.facilities`, `u.not_operating`, `u.flags`, `u.rank`, `array_to_string(u.flags, ',')`}
+
+// The county report (report.go): the boundaries of a run's townships as of its date.
+const sqlRunTownshipGeoms = `
+SELECT a.code, ST_AsBinary(a.geom)
+FROM coverage_run r
+JOIN admin_unit a ON a.code = ANY ($2::text[]) AND a.geom IS NOT NULL
+  AND a.valid_from <= r.as_of AND (a.valid_to IS NULL OR a.valid_to > r.as_of)
+WHERE r.id = $1
+ORDER BY a.code`

@@ -76,6 +76,11 @@ try {
   const rows = await page.$$eval('#gap-table tbody tr[data-code]', (trs) => trs.map((tr) => tr.dataset.code));
   check(JSON.stringify(rows) === JSON.stringify(chosen.gaps.map((g) => g.code)),
     `${chosen.kind}: table lists the API's ${chosen.gaps.length} flagged townships (${rows.length} rows)`);
+  // The printable county report of the shown run.
+  const pdfHref = await page.getAttribute('#dl-pdf', 'href');
+  const pdfResp = pdfHref && await fetch(new URL(pdfHref, base));
+  check(pdfHref === `/api/coverage/runs/${chosen.run.id}/report.pdf?county=339901` && pdfResp.ok && pdfResp.headers.get('content-type') === 'application/pdf',
+    `PDF report link (${pdfHref})`);
   await waitIdle();
 
   // 4. Clicking a row zooms to the township and shows its details.

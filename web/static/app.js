@@ -200,6 +200,9 @@
     }
     await Promise.all(jobs);
     if (state.run !== run) return; // another choice was made meanwhile
+    // The printable county report (PDF) of the first township's county.
+    const first = state.townships.values().next().value, pdf = $('#dl-pdf');
+    if (first && first.parent_code) { pdf.href = `/api/coverage/runs/${run.id}/report.pdf?county=${first.parent_code}`; pdf.title = first.parent_code; pdf.removeAttribute('aria-disabled'); } else { pdf.removeAttribute('href'); pdf.setAttribute('aria-disabled', 'true'); }
     applyMapState();
     renderSummary();
     renderGaps();
