@@ -121,6 +121,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		return fail(err)
 	}
 	s.Runs.SetQueueLimit(cfg.RunQueue)
+	planner := plan.NewService(pool, standards)
+	s.Runs.SetSiteSource(planSites(s.Runs, planner))
 	if s.replica, err = newReplica(ctx, pool, cfg, standards, log); err != nil {
 		return fail(err)
 	}
@@ -170,7 +172,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		boundary.NewStore(pool).Routes(),
 		popgrid.NewStore(pool).Routes(),
 		s.Runs.Routes(),
-		plan.NewService(pool, standards).Routes(), // 选址建议 POST /api/plans
+		planner.Routes(), // 选址建议 POST /api/plans
 		s.Gazetteer.Routes(),
 		s.Tiles.Routes(),
 		glyphs.New(glyphs.Config{Log: log}).Routes(), // /fonts/{fontstack}/{range}.pbf: map label glyphs
