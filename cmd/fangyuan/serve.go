@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"fangyuan/coverage"
+	"fangyuan/coverage/runs"
 	"fangyuan/internal/app"
 	"fangyuan/internal/auth"
 )
@@ -28,8 +29,15 @@ func cmdServe(ctx context.Context, args []string) error {
 	basemap := fs.String("basemap", os.Getenv("FANGYUAN_BASEMAP"), "optional basemap: a raster XYZ URL template or a local raster .pmtiles file (env FANGYUAN_BASEMAP)")
 	standardsFile := fs.String("standards", os.Getenv("FANGYUAN_STANDARDS"), "service standards file (JSON; default: the built-in standards of DESIGN.md) (env FANGYUAN_STANDARDS)")
 	publicURL := fs.String("public-url", os.Getenv("FANGYUAN_PUBLIC_URL"), "base URL the plates' QR codes point to, <public-url>/p/<id> (env FANGYUAN_PUBLIC_URL; default http://<listen>)")
+	node := fs.String("node-id", os.Getenv("FANGYUAN_NODE_ID"), "this node's name in the coverage run queue (env FANGYUAN_NODE_ID; default hostname:pid)")
+	lease := fs.Duration("run-lease", runs.DefaultLease, "how long a claimed coverage run stays with this node without a heartbeat; a run whose node died is taken up again after it")
+	heartbeat := fs.Duration("run-heartbeat", runs.DefaultHeartbeat, "how often the lease of a running coverage run is renewed (below --run-lease)")
+	runQueue := fs.Int("run-queue", runs.DefaultQueueLimit, "most coverage runs queued or running at once on all nodes (beyond: 429)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *heartbeat >= *lease || *heartbeat <= 0 {
+		return fmt.Errorf("%w: --run-heartbeat %v must be positive and shorter than --run-lease %v", errUsage, *heartbeat, *lease)
 	}
 	policy, err := auth.ParseReadPolicy(*reads)
 	if err != nil {
@@ -47,7 +55,8 @@ func cmdServe(ctx context.Context, args []string) error {
 	}
 	defer pool.Close()
 	srv, err := app.New(ctx, pool, app.Config{Reads: policy, Log: slog.Default(), Standards: standards, Basemap: *basemap, Version: version(),
-		PublicURL: cmp.Or(*publicURL, "http://"+*listen)})
+		PublicURL: cmp.Or(*publicURL, "http://"+*listen), RunQueue: *runQueue,
+		Queue: runs.QueueOptions{Node: *node, Lease: *lease, Heartbeat: *heartbeat}})
 	if err != nil {
 		return err
 	}
@@ -61,7 +70,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (another fangyuan running? choose another with --listen)", *listen, err)
 	}
-	slog.Info("fangyuan serving", "url", "http://"+ln.Addr().String(), "reads", policy, "version", version())
+	slog.Info("fangyuan serving", "url", "http://"+ln.Addr().String(), "reads", policy, "version", version(), "node", srv.Runs.Node())
 	err = srv.Serve(ctx, ln)
 	slog.Info("shut down")
 	return err

@@ -55,6 +55,9 @@ type Config struct {
 	// RunQueue bounds the coverage runs queued or running at once; 0 means
 	// runs.DefaultQueueLimit. Beyond it POST /api/coverage/runs answers 429.
 	RunQueue int
+	// Queue names this node and sets the lease of the coverage runs it claims
+	// (coverage/runs/queue.go); zero values take the defaults.
+	Queue runs.QueueOptions
 	// HTTP server timeouts of HTTPServer and Serve; zero values take ReadTimeout,
 	// WriteTimeout and IdleTimeout.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -110,7 +113,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 	fail := func(err error) (*Server, error) { s.Close(); return nil, err }
 
 	var err error
-	if s.Runs, err = runs.NewService(bg, pool, standards, log); err != nil {
+	if s.Runs, err = runs.NewServiceWith(bg, pool, standards, log, cfg.Queue); err != nil {
 		return fail(err)
 	}
 	s.Runs.SetQueueLimit(cfg.RunQueue)
@@ -182,7 +185,7 @@ func shortCode(code string) (string, error) {
 // ServeHTTP serves the routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.Router.ServeHTTP(w, r) }
 
-// Close stops the background work (queued and running coverage runs fail, the index
+// Close stops the background work (a coverage run being executed goes back to the queue, the index
 // watcher ends) and waits for it. The pool stays open: it belongs to the caller.
 func (s *Server) Close() {
 	s.once.Do(func() {
