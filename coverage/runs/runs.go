@@ -299,11 +299,12 @@ func (s *Service) Start(ctx context.Context, p Params) (Run, error) {
 	if err != nil {
 		return Run{}, err
 	}
+	run, err := s.Get(ctx, id) // as queued: the worker is woken after
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
-	return s.Get(ctx, id)
+	return run, err
 }
 
 // RunSync starts a run and waits for it to end.
