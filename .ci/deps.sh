@@ -5,7 +5,8 @@ set -euo pipefail
 # chromium + a Chinese font + node drive the browser tests (playwright-core, no browser download)
 pkgs=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting osm2pgrouting gdal-bin osmium-tool chromium fonts-wqy-zenhei nodejs
   fonts-droid-fallback fonts-dejavu-core zbar-tools poppler-utils librsvg2-bin # plate sheets (PDF fonts) and their tests
-  python3-qgis) # PyQGIS opens the OGC API collections headless (ogcapi TestQGIS); about 1 min to install
+  python3-qgis # PyQGIS opens the OGC API collections headless (ogcapi TestQGIS); about 1 min to install
+  wrk) # the load test (cmd/fangyuan TestLoadWrk) drives the server with wrk
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

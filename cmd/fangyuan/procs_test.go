@@ -4,7 +4,6 @@ package main
 // built from this package, to kill them with SIGKILL and start them again.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,7 +15,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -42,28 +40,21 @@ type proc struct {
 	t    *testing.T
 	name string
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *procLog
 	base string // http://127.0.0.1:port of a server
 	done chan struct{}
 	err  error // the exit status, after done
 }
 
-// syncBuffer is a bytes.Buffer safe for the process's output and the test's reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// procLog is a process's output, in a file (a server under load logs a line per request).
+type procLog struct{ path string }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+func (l *procLog) String() string {
+	b, err := os.ReadFile(l.path)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
 }
 
 // freePort returns a loopback port that was free a moment ago.
@@ -80,10 +71,16 @@ func freePort(t *testing.T) int {
 // startProc starts bin with args on the database url; it is killed when t ends.
 func startProc(t *testing.T, name, bin, url string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, name: name, log: &syncBuffer{}, done: make(chan struct{})}
+	dir := t.TempDir()
+	p := &proc{t: t, name: name, log: &procLog{filepath.Join(dir, "output.log")}, done: make(chan struct{})}
+	out, err := os.Create(p.log.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close() // the child has its own copy
 	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = append(os.Environ(), "FANGYUAN_DATABASE_URL="+url, "FANGYUAN_HOME="+t.TempDir())
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	p.cmd.Env = append(os.Environ(), "FANGYUAN_DATABASE_URL="+url, "FANGYUAN_HOME="+dir)
+	p.cmd.Stdout, p.cmd.Stderr = out, out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
