@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -190,6 +191,33 @@ SELECT EXISTS (SELECT 1 FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
 			}
 			break
 		}
+	})
+
+	t.Run("coverage run, clean shutdown", func(t *testing.T) {
+		planner := token(t, pool, "shutdown.planner", auth.Planner)
+		srv := startServer(t, bin, url, "stopping")
+		release := lockBoundaries(t, pool)
+		id := postRun(t, srv.base, planner, "eco_burial")
+		waitSQL(t, pool, 30*time.Second, "the run is mid-run",
+			`SELECT status = 'running' AND stage = 'loading boundaries' FROM coverage_run WHERE id = $1`, id)
+		if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.wait(time.Minute); err != nil {
+			t.Fatalf("the server after SIGTERM: %v", err)
+		}
+		release()
+		var status string
+		var claimed *string
+		pool.QueryRow(ctx, `SELECT status, claimed_by FROM coverage_run WHERE id = $1`, id).Scan(&status, &claimed)
+		ex := executions(t, pool, id)
+		if status != "queued" || claimed != nil || len(ex) != 1 || ex[0].Outcome == nil || *ex[0].Outcome != "released" {
+			t.Fatalf("run %d after a clean shutdown: %s claimed by %v, executions %+v; want queued again, released", id, status, claimed, ex)
+		}
+		// The next node takes it up at once (no lease to wait for).
+		startServer(t, bin, url, "next")
+		waitSQL(t, pool, time.Minute, "the next node finishes the run", `SELECT status IN ('done', 'failed') FROM coverage_run WHERE id = $1`, id)
+		checkResults(t, pool, id, demoTownships(t, pool))
 	})
 
 	t.Run("coverage run", func(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -147,7 +149,8 @@ FROM coverage_run r WHERE r.id = $1`, id).Scan(&status, &units, &distinct, &facs
 // run queue. Ten runs queued through both: each executes exactly once (one row in
 // coverage_run_execution), both nodes take part. Then a node is killed with SIGKILL in
 // the middle of a run: the other node takes the run up when the lease runs out and
-// finishes it, and the result is whole.
+// finishes it, and the result is whole. A node paused (SIGSTOP) past its lease loses its
+// run the same way and, resumed, writes nothing.
 func TestRunQueueTwoNodes(t *testing.T) {
 	bin := buildFangyuan(t)
 	pool, url := demoDatabase(t)
@@ -194,9 +197,45 @@ func TestRunQueueTwoNodes(t *testing.T) {
 	}
 	t.Logf("ten runs: executions per node %v", perNode)
 
+	// Pause (SIGSTOP) the node holding a run mid-run until its lease runs out: the other
+	// node takes the run up and finishes it; the paused node, resumed, finds its claim
+	// gone and writes nothing.
+	release = lockBoundaries(t, pool)
+	id := postRun(t, nodes["node-b"].base, planner, "childrens_home")
+	waitSQL(t, pool, 30*time.Second, "the run is mid-run",
+		`SELECT status = 'running' AND stage = 'loading boundaries' FROM coverage_run WHERE id = $1`, id)
+	var paused string
+	pool.QueryRow(context.Background(), `SELECT claimed_by FROM coverage_run WHERE id = $1`, id).Scan(&paused)
+	other := map[string]string{"node-a": "node-b", "node-b": "node-a"}[paused]
+	if other == "" {
+		t.Fatalf("run %d claimed by %q", id, paused)
+	}
+	if err := nodes[paused].cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	waitSQL(t, pool, 2*time.Minute, "the other node finishes the paused node's run",
+		`SELECT status IN ('done', 'failed') FROM coverage_run WHERE id = $1`, id)
+	if err := nodes[paused].cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(nodes[paused].log.String(), "coverage run lost to another node") {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s, resumed, did not report the run lost:\n%s", paused, lastLines(nodes[paused].log.String(), 20))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ex := executions(t, pool, id)
+	if len(ex) != 2 || ex[0].Node != paused || ex[0].Outcome == nil || *ex[0].Outcome != "lost" ||
+		ex[1].Node != other || ex[1].Outcome == nil || *ex[1].Outcome != "done" {
+		t.Fatalf("run %d after pausing %s: executions %+v; want lost by %s then done by %s", id, paused, ex, paused, other)
+	}
+	checkResults(t, pool, id, townships)
+
 	// Kill the node holding a run mid-run.
 	release = lockBoundaries(t, pool)
-	id := postRun(t, nodes["node-a"].base, planner, "eldercare_center")
+	id = postRun(t, nodes["node-a"].base, planner, "eldercare_center")
 	waitSQL(t, pool, 30*time.Second, "the run is mid-run",
 		`SELECT status = 'running' AND stage = 'loading boundaries' FROM coverage_run WHERE id = $1`, id)
 	var victim string
@@ -213,7 +252,7 @@ func TestRunQueueTwoNodes(t *testing.T) {
 	t.Logf("run %d: %s killed, finished by %s %v later", id, victim, survivor, time.Since(killed).Round(time.Millisecond))
 	var claimed string
 	pool.QueryRow(context.Background(), `SELECT claimed_by FROM coverage_run WHERE id = $1`, id).Scan(&claimed)
-	ex := executions(t, pool, id)
+	ex = executions(t, pool, id)
 	if claimed != survivor || len(ex) != 2 || ex[0].Node != victim || ex[0].Outcome == nil || *ex[0].Outcome != "lost" ||
 		ex[1].Node != survivor || ex[1].Outcome == nil || *ex[1].Outcome != "done" {
 		t.Fatalf("run %d after killing %s: claimed by %s, executions %+v; want lost by %s then done by %s", id, victim, claimed, ex, victim, survivor)
