@@ -8,11 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 
@@ -109,7 +112,8 @@ func runWrkLoad(t *testing.T, wrk, base, name string, paths []string, seconds in
 // (default 5) each: reverse geocoding at about 2,000 points inside the demo county (PostGIS
 // ST_GeneratePoints, fixed seed), search for every township, village and place name of
 // the county, and township/village tiles z10–z14 over the county, fetched once before
-// (cached). Every answer must be a 2xx; throughput and p99 are logged.
+// (cached). Every answer must be a 2xx; throughput and p99 are logged, with the baseline
+// of the same reverse lookups answered by PostGIS alone (postgisReverse), in the same run.
 func TestLoadWrk(t *testing.T) {
 	wrk := testenv.Tool(t, "wrk", "wrk")
 	seconds := loadSeconds(t)
@@ -125,12 +129,14 @@ FROM (SELECT (ST_Dump(ST_GeneratePoints(geom, 2000, 2026))).geom FROM admin_unit
 		t.Fatal(err)
 	}
 	var reverse []string
+	var points []orb.Point
 	for rows.Next() {
 		var lon, lat float64
 		if err := rows.Scan(&lon, &lat); err != nil {
 			t.Fatal(err)
 		}
 		reverse = append(reverse, fmt.Sprintf("/api/reverse?lon=%.6f&lat=%.6f", lon, lat))
+		points = append(points, orb.Point{lon, lat})
 	}
 	if rows.Close(); rows.Err() != nil || len(reverse) < 1900 {
 		t.Fatalf("reverse points: %d %v", len(reverse), rows.Err())
@@ -182,6 +188,7 @@ ORDER BY 1`)
 		t.Fatalf("%d non-empty tiles over the demo county", len(tiles))
 	}
 
+	baseline := postgisReverse(t, dbURL, points, seconds)
 	for _, load := range []struct {
 		name  string
 		paths []string
@@ -191,6 +198,10 @@ ORDER BY 1`)
 		t.Logf("wrk %-7s %ds: %d requests, %.0f req/s, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.1f ms, non-2xx %d, errors %d/%d; load average %s (%d distinct paths)",
 			load.name, seconds, f.requests, rps, float64(f.p50)/1e3, float64(f.p90)/1e3, float64(f.p99)/1e3, float64(f.max)/1e3,
 			f.non2xx, f.statusErrors, f.socketErrors, loadAvg(), len(load.paths))
+		if load.name == "reverse" {
+			t.Logf("baseline: the same points answered by PostGIS alone (covering divisions, nearest road and house number; 32 connections from this process, %ds): %.0f queries/s, p99 %.2f ms; HTTP reverse on the in-memory index: %.1f× the throughput",
+				seconds, baseline.qps, baseline.p99ms, rps/baseline.qps)
+		}
 		if f.non2xx != 0 || f.statusErrors != 0 || f.socketErrors != 0 {
 			t.Errorf("wrk %s: %d non-2xx answers, %d HTTP errors, %d socket errors; want none", load.name, f.non2xx, f.statusErrors, f.socketErrors)
 		}
@@ -204,4 +215,67 @@ func loadAvg() string {
 		return "?"
 	}
 	return strings.Fields(string(b))[0]
+}
+
+// reverseBaseline is PostGIS alone answering reverse geocoding.
+type reverseBaseline struct{ qps, p99ms float64 }
+
+// sqlReverseBaseline: what GET /api/reverse answers, from PostGIS: the current divisions
+// covering the point, and the nearest road and house number.
+const sqlReverseBaseline = `
+WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326) AS g)
+SELECT (SELECT array_agg(a.code ORDER BY a.level) FROM admin_unit a, p WHERE a.valid_to IS NULL AND a.geom IS NOT NULL AND ST_Covers(a.geom, p.g)),
+  (SELECT r.name FROM road r, p ORDER BY r.geom <-> p.g LIMIT 1),
+  (SELECT h.id FROM house_number h, p ORDER BY h.geom <-> p.g LIMIT 1)`
+
+// postgisReverse runs sqlReverseBaseline over points from 32 connections for seconds.
+func postgisReverse(t *testing.T, dbURL string, points []orb.Point, seconds int) reverseBaseline {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 32
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	end := time.Now().Add(time.Duration(seconds) * time.Second)
+	lat := make([][]time.Duration, 32)
+	errs := make([]error, 32)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w * 61; time.Now().Before(end); i++ {
+				pt := points[i%len(points)]
+				q0 := time.Now()
+				var codes []string
+				var road *string
+				var hn *int64
+				if err := pool.QueryRow(context.Background(), sqlReverseBaseline, pt[0], pt[1]).Scan(&codes, &road, &hn); err != nil {
+					errs[w] = err
+					return
+				}
+				lat[w] = append(lat[w], time.Since(q0))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var all []time.Duration
+	for w := range 32 {
+		if errs[w] != nil {
+			t.Fatalf("PostGIS reverse baseline: %v", errs[w])
+		}
+		all = append(all, lat[w]...)
+	}
+	if len(all) == 0 {
+		t.Fatal("PostGIS reverse baseline: no query finished")
+	}
+	slices.Sort(all)
+	return reverseBaseline{qps: float64(len(all)) / elapsed.Seconds(), p99ms: float64(all[len(all)*99/100]) / 1e6}
 }
