@@ -122,15 +122,15 @@ type Service struct {
 	standards *coverage.Standards
 	log       *slog.Logger
 
-	base  context.Context
-	queue QueueOptions
-	wake  chan struct{} // a run was queued here: look now rather than at the next poll
-	wg    sync.WaitGroup
-	limit atomic.Int64 // most runs queued or running (on every node) Start accepts
-	mu      sync.Mutex
-	grid    *cachedGrid
-	region  map[string]*coverage.Region // by grid and boundaries fingerprint; one entry kept
-	graphs  map[string]*cachedGraph     // by travel mode: the last graph built
+	base   context.Context
+	queue  QueueOptions
+	wake   chan struct{} // a run was queued here: look now rather than at the next poll
+	wg     sync.WaitGroup
+	limit  atomic.Int64 // most runs queued or running (on every node) Start accepts
+	mu     sync.Mutex
+	grid   *cachedGrid
+	region map[string]*coverage.Region // by grid and boundaries fingerprint; one entry kept
+	graphs map[string]*cachedGraph     // by travel mode: the last graph built
 }
 
 type cachedGraph struct {
