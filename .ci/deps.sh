@@ -6,7 +6,8 @@ set -euo pipefail
 pkgs=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting osm2pgrouting gdal-bin osmium-tool chromium fonts-wqy-zenhei nodejs
   fonts-droid-fallback fonts-dejavu-core zbar-tools poppler-utils librsvg2-bin # plate sheets (PDF fonts) and their tests
   coinor-cbc # the MILP solver the site-suggestion test checks maximal covering against (coverage/plan)
-  python3-qgis) # PyQGIS opens the OGC API collections headless (ogcapi TestQGIS); about 1 min to install
+  python3-qgis # PyQGIS opens the OGC API collections headless (ogcapi TestQGIS); about 1 min to install
+  wrk) # the load test (cmd/fangyuan TestLoadWrk) drives the server with wrk
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

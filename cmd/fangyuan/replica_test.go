@@ -172,7 +172,7 @@ func found(t *testing.T, base, name string) (bool, reply) {
 	return false, r
 }
 
-func placeBody(name string, lon float64) map[string]any {
+func replicaPlaceBody(name string, lon float64) map[string]any {
 	return map[string]any{"name": name, "category": "271", "admin_code": "339901101", "lon": lon, "lat": 28.38}
 }
 
@@ -202,7 +202,7 @@ func TestReplicaNodes(t *testing.T) {
 	if ok, _ := found(t, b.URL, name); ok {
 		t.Fatalf("%s found before it was made", name)
 	}
-	r := send(t, "POST", a.URL+"/api/placenames", s.token, placeBody(name, 119.82), nil)
+	r := send(t, "POST", a.URL+"/api/placenames", s.token, replicaPlaceBody(name, 119.82), nil)
 	if r.status != 201 {
 		t.Fatalf("POST through A: %d %s", r.status, r.body)
 	}
@@ -310,7 +310,7 @@ func TestReplicaReadYourWrites(t *testing.T) {
 	b := s.node(t, s.standby, 0)
 
 	const name = "翠湖书院"
-	r := send(t, "POST", b.URL+"/api/placenames", s.token, placeBody(name, 119.83), nil)
+	r := send(t, "POST", b.URL+"/api/placenames", s.token, replicaPlaceBody(name, 119.83), nil)
 	if r.status != 201 {
 		t.Fatalf("POST through B: %d %s", r.status, r.body)
 	}
@@ -361,7 +361,7 @@ func TestReplicaReadYourWrites(t *testing.T) {
 	defer resume()
 	const late = "翠湖驿站"
 	start := time.Now()
-	r = send(t, "POST", c.URL+"/api/placenames", s.token, placeBody(late, 119.84), nil)
+	r = send(t, "POST", c.URL+"/api/placenames", s.token, replicaPlaceBody(late, 119.84), nil)
 	if r.status != 201 {
 		t.Fatalf("POST through C: %d %s", r.status, r.body)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"fangyuan/coverage"
+	"fangyuan/coverage/runs"
 	"fangyuan/internal/app"
 	"fangyuan/internal/auth"
 )
@@ -30,8 +31,15 @@ func cmdServe(ctx context.Context, args []string) error {
 	publicURL := fs.String("public-url", os.Getenv("FANGYUAN_PUBLIC_URL"), "base URL the plates' QR codes point to, <public-url>/p/<id> (env FANGYUAN_PUBLIC_URL; default http://<listen>)")
 	readURL := fs.String("read-url", os.Getenv("FANGYUAN_READ_URL"), "URL of a streaming replica (fangyuan db replica) to answer reads from; writes go to the primary (FANGYUAN_DATABASE_URL) (env FANGYUAN_READ_URL)")
 	readWait := fs.Duration("read-wait", app.DefaultReadWait, "with --read-url: how long a write's answer waits for the replica to replay it")
+	node := fs.String("node-id", os.Getenv("FANGYUAN_NODE_ID"), "this node's name in the coverage run queue (env FANGYUAN_NODE_ID; default hostname:pid)")
+	lease := fs.Duration("run-lease", runs.DefaultLease, "how long a claimed coverage run stays with this node without a heartbeat; a run whose node died is taken up again after it")
+	heartbeat := fs.Duration("run-heartbeat", runs.DefaultHeartbeat, "how often the lease of a running coverage run is renewed (below --run-lease)")
+	runQueue := fs.Int("run-queue", runs.DefaultQueueLimit, "most coverage runs queued or running at once on all nodes (beyond: 429)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *heartbeat >= *lease || *heartbeat <= 0 {
+		return fmt.Errorf("%w: --run-heartbeat %v must be positive and shorter than --run-lease %v", errUsage, *heartbeat, *lease)
 	}
 	policy, err := auth.ParseReadPolicy(*reads)
 	if err != nil {
@@ -56,7 +64,8 @@ func cmdServe(ctx context.Context, args []string) error {
 		defer readPool.Close()
 	}
 	srv, err := app.New(ctx, pool, app.Config{ReadPool: readPool, ReadWait: *readWait, Reads: policy, Log: slog.Default(), Standards: standards, Basemap: *basemap, Version: version(),
-		PublicURL: cmp.Or(*publicURL, "http://"+*listen)})
+		PublicURL: cmp.Or(*publicURL, "http://"+*listen), RunQueue: *runQueue,
+		Queue: runs.QueueOptions{Node: *node, Lease: *lease, Heartbeat: *heartbeat}})
 	if err != nil {
 		return err
 	}
@@ -70,7 +79,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (another fangyuan running? choose another with --listen)", *listen, err)
 	}
-	slog.Info("fangyuan serving", "url", "http://"+ln.Addr().String(), "reads", policy, "version", version())
+	slog.Info("fangyuan serving", "url", "http://"+ln.Addr().String(), "reads", policy, "version", version(), "node", srv.Runs.Node())
 	err = srv.Serve(ctx, ln)
 	slog.Info("shut down")
 	return err

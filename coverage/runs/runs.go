@@ -31,7 +31,6 @@ import (
 	"fangyuan/coverage/popgrid"
 	"fangyuan/geo"
 	"fangyuan/internal/auth"
-	"fangyuan/internal/db"
 )
 
 // Params are what a planner chooses for a run; zero values take the defaults.
@@ -115,23 +114,24 @@ type Run struct {
 	FinishedAt  *time.Time `json:"finished_at"`
 }
 
-// Service runs and serves coverage runs. Runs execute one at a time in the background.
+// Service runs and serves coverage runs. Runs are queued in PostgreSQL; a worker of
+// each node (queue.go) claims them one at a time and executes them in the background.
 type Service struct {
 	pool      *pgxpool.Pool
 	grids     *popgrid.Store
 	standards *coverage.Standards
 	log       *slog.Logger
 
-	base    context.Context
-	slot    chan struct{}
-	wg      sync.WaitGroup
-	pending atomic.Int64 // runs started and not yet ended (queued or running)
-	limit   atomic.Int64 // most pending runs Start accepts
-	mu      sync.Mutex
-	grid    *cachedGrid
-	region  map[string]*coverage.Region // by grid and boundaries fingerprint; one entry kept
-	graphs  map[string]*cachedGraph     // by travel mode: the last graph built
-	sites   atomic.Pointer[SiteSource]  // suggested sites of county reports (report.go); nil: none
+	base   context.Context
+	queue  QueueOptions
+	wake   chan struct{} // a run was queued here: look now rather than at the next poll
+	wg     sync.WaitGroup
+	limit  atomic.Int64 // most runs queued or running (on every node) Start accepts
+	mu     sync.Mutex
+	grid   *cachedGrid
+	region map[string]*coverage.Region // by grid and boundaries fingerprint; one entry kept
+	graphs map[string]*cachedGraph     // by travel mode: the last graph built
+	sites  atomic.Pointer[SiteSource]  // suggested sites of county reports (report.go); nil: none
 }
 
 type cachedGraph struct {
@@ -146,15 +146,23 @@ type cachedGrid struct {
 	grid        *geo.Grid
 }
 
-// NewService returns a service whose background runs live as long as base. Runs that a
-// previous process left unfinished are marked failed.
+// NewService returns a service with the default queue options (NewServiceWith).
 func NewService(base context.Context, pool *pgxpool.Pool, standards *coverage.Standards, log *slog.Logger) (*Service, error) {
-	if _, err := pool.Exec(base, sqlFailInterrupted); err != nil {
+	return NewServiceWith(base, pool, standards, log, QueueOptions{})
+}
+
+// NewServiceWith returns a service whose worker claims queued runs from PostgreSQL (also
+// those other nodes queued, and those whose node died) as long as base lives.
+func NewServiceWith(base context.Context, pool *pgxpool.Pool, standards *coverage.Standards, log *slog.Logger, q QueueOptions) (*Service, error) {
+	q, err := q.withDefaults()
+	if err != nil {
 		return nil, err
 	}
 	s := &Service{pool: pool, grids: popgrid.NewStore(pool), standards: standards, log: log,
-		base: base, slot: make(chan struct{}, 1), region: map[string]*coverage.Region{}, graphs: map[string]*cachedGraph{}}
+		base: base, queue: q, wake: make(chan struct{}, 1), region: map[string]*coverage.Region{}, graphs: map[string]*cachedGraph{}}
 	s.limit.Store(DefaultQueueLimit)
+	s.wg.Add(1)
+	go s.work()
 	return s, nil
 }
 
@@ -177,8 +185,18 @@ func (s *Service) SetQueueLimit(n int) {
 	s.limit.Store(int64(n))
 }
 
-// Pending is the number of runs queued or running.
-func (s *Service) Pending() int { return int(s.pending.Load()) }
+// Pending is the number of runs queued or running on every node (0 when the database
+// cannot be asked).
+func (s *Service) Pending() int {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var n int
+	if err := s.pool.QueryRow(ctx, sqlCountPending).Scan(&n); err != nil {
+		s.log.Warn("coverage runs pending", "err", err)
+		return 0
+	}
+	return n
+}
 
 // Standards returns the service standards runs use.
 func (s *Service) Standards() *coverage.Standards { return s.standards }
@@ -249,9 +267,9 @@ func (s *Service) resolve(ctx context.Context, p Params) (Params, coverage.Stand
 	return p, std, nil
 }
 
-// Start records a run and executes it in the background; the returned run is queued.
+// Start queues a run; a worker (of this node or another) executes it. The returned run is queued.
 func (s *Service) Start(ctx context.Context, p Params) (Run, error) {
-	p, std, err := s.resolve(ctx, p)
+	p, _, err := s.resolve(ctx, p)
 	if err != nil {
 		return Run{}, err
 	}
@@ -259,40 +277,35 @@ func (s *Service) Start(ctx context.Context, p Params) (Run, error) {
 	if !ok {
 		return Run{}, auth.ErrNoPrincipal
 	}
-	// Take a place in the queue before recording the run: a full queue records nothing.
-	if n := s.pending.Add(1); n > s.limit.Load() {
-		s.pending.Add(-1)
-		return Run{}, fmt.Errorf("%w: %d runs are queued or running (at most %d); try again when one has finished", ErrQueueFull, n-1, s.limit.Load())
-	}
 	params, _ := json.Marshal(p)
 	var id int64
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// One Start at a time (on every node) counts the queue, so that a full queue
+		// records nothing.
+		if _, err := tx.Exec(ctx, sqlLockQueue); err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.QueryRow(ctx, sqlCountPending).Scan(&n); err != nil {
+			return err
+		}
+		if n >= s.limit.Load() {
+			return fmt.Errorf("%w: %d runs are queued or running (at most %d); try again when one has finished", ErrQueueFull, n, s.limit.Load())
+		}
 		if err := tx.QueryRow(ctx, sqlInsertRun, p.Kind, p.Layer, p.RadiusM, p.GridID, p.AsOf, params, who.Name).Scan(&id); err != nil {
 			return err
 		}
 		return auth.Record(ctx, tx, auth.Entry{Action: "create", Entity: "coverage_run", Key: fmt.Sprint(id), After: p})
 	})
 	if err != nil {
-		s.pending.Add(-1)
 		return Run{}, err
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer s.pending.Add(-1)
-		select {
-		case s.slot <- struct{}{}:
-		case <-s.base.Done():
-			s.fail(id, s.base.Err())
-			return
-		}
-		defer func() { <-s.slot }()
-		if err := s.execute(db.WithStatementTimeout(s.base, RunStatementTimeout), id, p, std); err != nil {
-			s.log.Warn("coverage run failed", "run", id, "kind", p.Kind, "err", err)
-			s.fail(id, err)
-		}
-	}()
-	return s.Get(ctx, id)
+	run, err := s.Get(ctx, id) // as queued: the worker is woken after
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return run, err
 }
 
 // RunSync starts a run and waits for it to end.
@@ -317,20 +330,13 @@ func (s *Service) RunSync(ctx context.Context, p Params) (Run, error) {
 	}
 }
 
-// Wait blocks until background runs have ended (after base is cancelled, they fail fast).
+// Wait blocks until the worker has ended (after base is cancelled; a run it was executing
+// goes back to the queue).
 func (s *Service) Wait() { s.wg.Wait() }
 
-func (s *Service) fail(id int64, err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, e := s.pool.Exec(ctx, sqlFailRun, id, err.Error()); e != nil {
-		s.log.Error("coverage run: cannot record failure", "run", id, "err", e)
-	}
-}
-
-func (s *Service) progress(ctx context.Context, id int64, stage string, fraction float64) {
-	if _, err := s.pool.Exec(ctx, sqlProgress, id, stage, fraction); err != nil {
-		s.log.Warn("coverage run progress", "run", id, "err", err)
+func (s *Service) progress(ctx context.Context, c claim, stage string, fraction float64) {
+	if _, err := s.pool.Exec(ctx, sqlProgress, c.id, stage, fraction, s.queue.Node, c.attempt); err != nil {
+		s.log.Warn("coverage run progress", "run", c.id, "err", err)
 	}
 }
 
@@ -486,23 +492,20 @@ func catchmentBound(g *geo.Grid, radius float64) orb.Bound {
 	return orb.Bound{Min: orb.Point{b.Min[0] - dlon, b.Min[1] - dlat}, Max: orb.Point{b.Max[0] + dlon, b.Max[1] + dlat}}
 }
 
-// execute computes run id and stores its results in one transaction.
-func (s *Service) execute(ctx context.Context, id int64, p Params, std coverage.Standard) error {
-	if _, err := s.pool.Exec(ctx, sqlStartRun, id); err != nil {
-		return err
-	}
+// execute computes claimed run c and stores its results in one transaction.
+func (s *Service) execute(ctx context.Context, c claim, p Params, std coverage.Standard) error {
 	fp := sha256.New()
 	stdJSON, _ := json.Marshal(std)
 	fmt.Fprintf(fp, "%s|%s|%v|%s|", stdJSON, p.Layer, p.RadiusM, p.Reach)
 
-	s.progress(ctx, id, "loading population grid", 0.05)
+	s.progress(ctx, c, "loading population grid", 0.05)
 	grid, gridFP, err := s.loadGrid(ctx, p.GridID)
 	if err != nil {
 		return fmt.Errorf("population grid %d: %w", p.GridID, err)
 	}
 	fmt.Fprintf(fp, "grid %s|", gridFP)
 
-	s.progress(ctx, id, "loading boundaries", 0.15)
+	s.progress(ctx, c, "loading boundaries", 0.15)
 	uh := sha256.New()
 	gb := grid.Bounds()
 	townships, err := s.loadUnits(ctx, 4, p.AsOf, gb, uh)
@@ -523,7 +526,7 @@ func (s *Service) execute(ctx context.Context, id int64, p Params, std coverage.
 	unitsFP := hex.EncodeToString(uh.Sum(nil))
 	fmt.Fprintf(fp, "units %s|", unitsFP)
 
-	s.progress(ctx, id, "preparing township zones", 0.3)
+	s.progress(ctx, c, "preparing township zones", 0.3)
 	regionKey := gridFP + "/" + unitsFP
 	s.mu.Lock()
 	region := s.region[regionKey]
@@ -537,7 +540,7 @@ func (s *Service) execute(ctx context.Context, id int64, p Params, std coverage.
 		s.mu.Unlock()
 	}
 
-	s.progress(ctx, id, "loading facilities", 0.5)
+	s.progress(ctx, c, "loading facilities", 0.5)
 	reach, reachDist, err := s.reach(ctx, p, std, grid, fp)
 	if err != nil {
 		return err
@@ -554,15 +557,15 @@ func (s *Service) execute(ctx context.Context, id int64, p Params, std coverage.
 		in.Facilities = append(in.Facilities, f.fac)
 	}
 
-	s.progress(ctx, id, "computing coverage", 0.6)
+	s.progress(ctx, c, "computing coverage", 0.6)
 	res, err := coverage.Run(ctx, in)
 	if err != nil {
 		return err
 	}
 
-	s.progress(ctx, id, "storing results", 0.9)
+	s.progress(ctx, c, "storing results", 0.9)
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return s.store(ctx, tx, id, res, facs, hex.EncodeToString(fp.Sum(nil)))
+		return s.store(ctx, tx, c, res, facs, hex.EncodeToString(fp.Sum(nil)))
 	})
 }
 
@@ -589,8 +592,19 @@ func (s *Service) countyNames(ctx context.Context, townships []coverage.Unit, as
 
 var levelNumber = map[coverage.Level]int16{coverage.LevelCounty: 3, coverage.LevelTownship: 4, coverage.LevelVillage: 5}
 
-// store writes the results of run id in tx and marks it done.
-func (s *Service) store(ctx context.Context, tx pgx.Tx, id int64, res *coverage.Result, facs []facilityRow, fingerprint string) error {
+// store writes the results of claimed run c in tx and marks it done, unless the claim
+// was lost (errLostClaim: another node took the run up and writes its own results).
+func (s *Service) store(ctx context.Context, tx pgx.Tx, c claim, res *coverage.Result, facs []facilityRow, fingerprint string) error {
+	id := c.id
+	// Locks the run's row: a node that took the run up waits here for this
+	// transaction, then finds the run done.
+	var held bool
+	if err := tx.QueryRow(ctx, sqlHoldsClaim, id, s.queue.Node, c.attempt).Scan(&held); err != nil {
+		return err
+	}
+	if !held {
+		return errLostClaim
+	}
 	ranks := map[string]coverage.Gap{}
 	for _, g := range res.Gaps {
 		ranks[string(g.Level)+"/"+g.Code] = g
@@ -641,7 +655,10 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, id int64, res *coverage.
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, sqlFinishRun, id, fingerprint, sum, blob)
+	if _, err = tx.Exec(ctx, sqlFinishRun, id, fingerprint, sum, blob); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, sqlEndExecution, id, c.attempt, "done")
 	return err
 }
 

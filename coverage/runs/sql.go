@@ -32,21 +32,67 @@ SELECT ` + runColumns + ` FROM coverage_run r
 WHERE ($1::text IS NULL OR r.kind = $1) AND ($2::text IS NULL OR r.status = $2)
 ORDER BY r.id DESC LIMIT $3`
 
-	sqlStartRun = `UPDATE coverage_run SET status = 'running', started_at = now(), stage = 'starting', fraction = 0 WHERE id = $1`
+	// Progress of a run, by the node holding its claim ($4, attempt $5) only.
+	sqlProgress = `UPDATE coverage_run SET stage = $2, fraction = $3 WHERE id = $1 AND claimed_by = $4 AND attempt = $5 AND status = 'running'`
 
-	sqlProgress = `UPDATE coverage_run SET stage = $2, fraction = $3 WHERE id = $1`
-
-	sqlFailRun = `UPDATE coverage_run SET status = 'failed', error = $2, finished_at = now() WHERE id = $1`
-
+	// sqlFinishRun runs after sqlHoldsClaim in the same transaction.
 	sqlFinishRun = `
 UPDATE coverage_run SET status = 'done', stage = 'done', fraction = 1, fingerprint = $2, summary = $3, result = $4,
-  finished_at = now()
+  finished_at = now(), lease_until = NULL
 WHERE id = $1`
 
-	// Runs left running by a process that ended cannot finish.
-	sqlFailInterrupted = `
-UPDATE coverage_run SET status = 'failed', error = 'interrupted: the server stopped before the run finished', finished_at = now()
-WHERE status IN ('queued', 'running')`
+	// The run queue (queue.go). Start counts the queue under a transaction-level
+	// advisory lock (key: "coverage_run" as a number), so two Starts cannot both take
+	// the last place.
+	sqlLockQueue    = `SELECT pg_advisory_xact_lock(7021098034)`
+	sqlCountPending = `SELECT count(*) FROM coverage_run WHERE status IN ('queued', 'running')`
+
+	// Runs whose node died (lease expired) after as many claims as allowed fail.
+	sqlFailAbandoned = `
+WITH f AS (
+  UPDATE coverage_run SET status = 'failed', finished_at = now(), lease_until = NULL,
+    error = 'interrupted: the node running it stopped ' || attempt || ' times (last ' || coalesce(claimed_by, 'unknown') || ')'
+  WHERE status = 'running' AND (lease_until IS NULL OR lease_until < now()) AND attempt >= $1
+  RETURNING id)
+UPDATE coverage_run_execution e SET outcome = 'lost', finished_at = now()
+FROM f WHERE e.run_id = f.id AND e.outcome IS NULL`
+
+	// The claim: the oldest queued run, or a running one whose lease expired (its
+	// node died), skipping rows another node is claiming at this moment.
+	sqlClaimRun = `
+UPDATE coverage_run r SET status = 'running', claimed_by = $1, lease_until = now() + make_interval(secs => $2),
+  attempt = r.attempt + 1, started_at = now(), stage = 'starting', fraction = 0, error = ''
+FROM (
+  SELECT id FROM coverage_run
+  WHERE status = 'queued' OR (status = 'running' AND (lease_until IS NULL OR lease_until < now()))
+  ORDER BY id LIMIT 1
+  FOR UPDATE SKIP LOCKED) c
+WHERE r.id = c.id
+RETURNING r.id, r.attempt, r.params`
+
+	// A claim taken over ends the executions before it as lost.
+	sqlLoseExecutions = `UPDATE coverage_run_execution SET outcome = 'lost', finished_at = now() WHERE run_id = $1 AND outcome IS NULL`
+	sqlBeginExecution = `INSERT INTO coverage_run_execution (run_id, attempt, node) VALUES ($1, $2, $3)`
+	sqlEndExecution   = `UPDATE coverage_run_execution SET outcome = $3, finished_at = now() WHERE run_id = $1 AND attempt = $2`
+
+	// The heartbeat: the lease is renewed while this node still holds the claim.
+	sqlRenewLease = `
+UPDATE coverage_run SET lease_until = now() + make_interval(secs => $4)
+WHERE id = $1 AND claimed_by = $2 AND attempt = $3 AND status = 'running'`
+
+	// Whether this node still holds the claim; locks the row until the transaction ends.
+	sqlHoldsClaim = `
+SELECT coalesce((SELECT claimed_by = $2 AND attempt = $3 AND status = 'running' FROM coverage_run WHERE id = $1 FOR UPDATE), false)`
+
+	// A run that failed, by the node holding its claim.
+	sqlFailRun = `
+UPDATE coverage_run SET status = 'failed', error = $4, finished_at = now(), lease_until = NULL
+WHERE id = $1 AND claimed_by = $2 AND attempt = $3 AND status = 'running'`
+
+	// A run this node was executing when it shut down goes back to the queue.
+	sqlReleaseRun = `
+UPDATE coverage_run SET status = 'queued', claimed_by = NULL, lease_until = NULL, stage = '', fraction = 0, started_at = NULL
+WHERE id = $1 AND claimed_by = $2 AND attempt = $3 AND status = 'running'`
 
 	sqlRunResult = `SELECT status, result FROM coverage_run WHERE id = $1`
 

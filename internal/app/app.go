@@ -61,6 +61,9 @@ type Config struct {
 	// for the replica to replay it (0: DefaultReadWait).
 	ReadPool *pgxpool.Pool
 	ReadWait time.Duration
+	// Queue names this node and sets the lease of the coverage runs it claims
+	// (coverage/runs/queue.go); zero values take the defaults.
+	Queue runs.QueueOptions
 	// HTTP server timeouts of HTTPServer and Serve; zero values take ReadTimeout,
 	// WriteTimeout and IdleTimeout.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
@@ -117,7 +120,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 	fail := func(err error) (*Server, error) { s.Close(); return nil, err }
 
 	var err error
-	if s.Runs, err = runs.NewService(bg, pool, standards, log); err != nil {
+	if s.Runs, err = runs.NewServiceWith(bg, pool, standards, log, cfg.Queue); err != nil {
 		return fail(err)
 	}
 	s.Runs.SetQueueLimit(cfg.RunQueue)
@@ -200,7 +203,7 @@ func shortCode(code string) (string, error) {
 // ServeHTTP serves the routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.Router.ServeHTTP(w, r) }
 
-// Close stops the background work (queued and running coverage runs fail, the index
+// Close stops the background work (a coverage run being executed goes back to the queue, the index
 // watcher ends) and waits for it. The pool stays open: it belongs to the caller.
 func (s *Server) Close() {
 	s.once.Do(func() {
