@@ -28,8 +28,10 @@ A grid cell counts as covered when its centre lies within the radius (geodesic, 
 operating facility (planned and closed ones are listed but do not count); a cell cut by a
 township boundary is split by area.
 
-  --kind K              facility kind: eldercare_center, daycare_center, eldercare_institution,
-                        childrens_home, child_welfare, eco_burial, funeral_venue, funeral_home
+  --kind K              facility kind of the standards (built in: eldercare_center, daycare_center,
+                        eldercare_institution, childrens_home, child_welfare, eco_burial, funeral_venue,
+                        funeral_home, elderly_canteen, social_work_station, community_service,
+                        regional_child_welfare; a --standards file may define others)
   --townships FILE      township boundaries, GeoJSON or Shapefile, with division codes
   --facilities FILE     facilities, CSV (id,name,lon,lat[,beds,...,status]) or GeoJSON points,
                         the layout of "fangyuan import facilities"
@@ -271,7 +273,7 @@ func printCoverageSummary(w io.Writer, res *coverage.Result) {
 	}
 	fmt.Fprintln(w)
 	for _, u := range res.Prefectures {
-		fmt.Fprintf(w, "prefecture %s %s: %d operating (presence %d–%s per prefecture)", u.Code, u.Name, u.Facilities, std.Presence.Min, maxText(std.Presence.Max))
+		fmt.Fprintf(w, "prefecture %s: %d operating (presence %d–%s per prefecture)", strings.TrimSpace(u.Code+" "+u.Name), u.Facilities, std.Presence.Min, maxText(std.Presence.Max))
 		if len(u.Flags) > 0 {
 			fmt.Fprintf(w, " %s", strings.Join(u.Flags, ","))
 		}
