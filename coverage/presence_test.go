@@ -241,7 +241,9 @@ func TestVillageShareTarget(t *testing.T) {
 			t.Errorf("no villages: %s flagged", u.Code)
 		}
 	}
-	if !slices.ContainsFunc(res.Notes, func(n string) bool { return n == "the village rule of this kind was not checked: no village boundaries given (--villages)" }) {
+	if !slices.ContainsFunc(res.Notes, func(n string) bool {
+		return n == "the village rule of this kind was not checked: no village boundaries given (--villages)"
+	}) {
 		t.Errorf("notes %v", res.Notes)
 	}
 }

@@ -265,7 +265,9 @@ FROM c ORDER BY c.code`)
 		kinds.Kinds[12].ID != "happy_canteen" || kinds.Kinds[12].Name != "幸福食堂" || kinds.Kinds[12].HasBeds {
 		t.Fatalf("facility kinds: %d %+v", code, kinds)
 	}
-	var e struct{ Error struct{ Field, Message string } }
+	var e struct {
+		Error struct{ Field, Message string }
+	}
 	if code := planner.do("POST", "/api/facilities", map[string]any{"kind": "soup_kitchen", "ext_id": "X", "name": "x", "lon": 120, "lat": 28.2}, &e); code != 400 ||
 		e.Error.Field != "kind" || !strings.Contains(e.Error.Message, `unknown facility kind "soup_kitchen"`) || !strings.Contains(e.Error.Message, "happy_canteen") {
 		t.Fatalf("unknown kind POST: %d %+v", code, e)
