@@ -112,11 +112,11 @@ type UnitResult struct {
 	Served *bool
 	// VillageGaps (townships): how many of its villages are flagged.
 	VillageGaps int
+	Capacity    []Capacity
+	Flags       []string
 	// Villages (townships, counties, prefectures of a kind with a share-of-villages
 	// target): its villages and communities, urban and rural, and how many are served.
 	Villages *VillageTally `json:",omitempty"`
-	Capacity []Capacity
-	Flags    []string
 	// Compare (townships, when the run has a second measure): the population
 	// the second measure covers, and the part of it the run's reach does not
 	// (for travel beside straight: people a radius counts as served whom no
