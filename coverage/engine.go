@@ -124,42 +124,6 @@ type UnitResult struct {
 	Compare *UnitCompare `json:",omitempty"`
 }
 
-// VillageTally counts a unit's villages by class (VillageIsUrban) and how many
-// of them are served (their centre's cell reached).
-type VillageTally struct {
-	Urban, UrbanServed, Rural, RuralServed int
-}
-
-// Share returns the served share of all villages (1 when there are none).
-func (t VillageTally) Share() float64 { return share(t.UrbanServed+t.RuralServed, t.Urban+t.Rural) }
-
-func share(n, of int) float64 {
-	if of == 0 {
-		return 1
-	}
-	return float64(n) / float64(of)
-}
-
-func (t *VillageTally) add(o VillageTally) {
-	t.Urban += o.Urban
-	t.UrbanServed += o.UrbanServed
-	t.Rural += o.Rural
-	t.RuralServed += o.RuralServed
-}
-
-// meets reports whether the tally meets target: the share of all villages, or
-// the urban and rural shares each.
-func (t VillageTally) meets(v VillageShare) bool {
-	const eps = 1e-9
-	if v.All > 0 {
-		return t.Share() >= v.All-eps
-	}
-	if v.Urban > 0 && share(t.UrbanServed, t.Urban) < v.Urban-eps {
-		return false
-	}
-	return !(v.Rural > 0 && share(t.RuralServed, t.Rural) < v.Rural-eps)
-}
-
 // UnitCompare is a township under the run's second measure.
 type UnitCompare struct {
 	Covered, OnlyCompare float64
