@@ -81,6 +81,19 @@ func demoUnits(path string) ([]Unit, error) {
 	return units, nil
 }
 
+// demoKinds are the default kinds the demo has facilities of (the demo data has
+// none of the kinds issue 14 added: elderly canteens, social-work stations,
+// community service facilities, regional child welfare).
+func demoKinds(d *demoFiles) []Standard {
+	var out []Standard
+	for _, k := range DefaultStandards().Kinds {
+		if _, err := os.Stat(filepath.Join(d.dir, "facilities", k.ID+".csv")); err == nil {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 func demoFacilities(t testing.TB, d *demoFiles, kind string) []Facility {
 	t.Helper()
 	path := filepath.Join(d.dir, "facilities", kind+".csv")

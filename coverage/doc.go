@@ -34,9 +34,11 @@
 //     travel-time reach implements the same interface later.
 //   - Run: per township the layer population, covered population and share,
 //     operating facilities inside, capacity against the kind's ratios, flags
-//     (NO_FACILITY, COUNTY_NO_FACILITY, VILLAGE_GAPS, BELOW_TARGET,
-//     CAPACITY_SHORTFALL) and uncovered population; per village and county the
-//     presence rules; per facility the population in its catchment and the
+//     (NO_FACILITY, TOO_MANY, COUNTY_NO_FACILITY, PREFECTURE_NO_FACILITY,
+//     VILLAGE_GAPS, VILLAGE_SHARE, BELOW_TARGET, CAPACITY_SHORTFALL) and
+//     uncovered population; per village, county and (for prefecture rules)
+//     prefecture the presence rules with their minimum and maximum; the
+//     share-of-villages target per township and county (presence.go); per facility the population in its catchment and the
 //     population for which it is the nearest; a ranked list of gaps.
 //
 // Populations stay float64 inside; coverage/report rounds them for output.

@@ -58,6 +58,9 @@ type Input struct {
 	Townships []Unit
 	Villages  []Unit // optional: presence and service rules at village level
 	Counties  []Unit // optional: county names by code (geometry unused)
+	// Prefectures are optional prefecture (地级市) names by code, 4 or 12 digits
+	// (geometry unused), for kinds with a prefecture presence rule.
+	Prefectures []Unit
 	// Facilities of the kind; planned and closed ones are listed but do not count.
 	Facilities []Facility
 	// Reach decides which cells facilities reach; nil: Straight{Standard.RadiusM}.
@@ -81,6 +84,15 @@ const (
 	FlagNotServed         = "NOT_SERVED"         // village whose centre is not reached
 	FlagBelowTarget       = "BELOW_TARGET"       // township whose covered share of the layer is below the target
 	FlagCapacityShortfall = "CAPACITY_SHORTFALL" // a capacity ratio is not met
+	// FlagTooMany: more facilities than the presence rule's maximum (e.g. 3
+	// regional child-welfare facilities in a prefecture that may have 1–2).
+	FlagTooMany = "TOO_MANY"
+	// FlagPrefectureNoFacility: township whose prefecture fails a prefecture
+	// presence rule (fewer facilities than the minimum).
+	FlagPrefectureNoFacility = "PREFECTURE_NO_FACILITY"
+	// FlagVillageShare: township or county where fewer than the share-of-villages
+	// target of its villages and communities are served.
+	FlagVillageShare = "VILLAGE_SHARE"
 )
 
 // UnitResult is the result for one township, village or county.
@@ -102,6 +114,9 @@ type UnitResult struct {
 	VillageGaps int
 	Capacity    []Capacity
 	Flags       []string
+	// Villages (townships, counties, prefectures of a kind with a share-of-villages
+	// target): its villages and communities, urban and rural, and how many are served.
+	Villages *VillageTally `json:",omitempty"`
 	// Compare (townships, when the run has a second measure): the population
 	// the second measure covers, and the part of it the run's reach does not
 	// (for travel beside straight: people a radius counts as served whom no
@@ -152,6 +167,9 @@ type Result struct {
 	Townships []UnitResult
 	Villages  []UnitResult
 	Counties  []UnitResult
+	// Prefectures (地级市, by the first 4 digits of the township codes) are
+	// evaluated for kinds with a prefecture presence rule only.
+	Prefectures []UnitResult `json:",omitempty"`
 	// Facilities in input order; Outside lists the indices of those outside every township.
 	Facilities []FacilityResult
 	Outside    []int
@@ -366,6 +384,31 @@ func Run(ctx context.Context, in Input) (*Result, error) {
 				res.Townships[i].Flags = append(res.Townships[i].Flags, FlagVillageGaps)
 			}
 		}
+		if std.Presence.VillageShare != nil {
+			tally := make([]VillageTally, len(res.Townships))
+			for i, v := range res.Villages {
+				t := reg.villageTownship[i]
+				if t < 0 {
+					continue // outside every township: no township or county to count it for
+				}
+				served := v.Served != nil && *v.Served
+				if VillageIsUrban(v.Name) {
+					tally[t].Urban++
+					if served {
+						tally[t].UrbanServed++
+					}
+				} else {
+					tally[t].Rural++
+					if served {
+						tally[t].RuralServed++
+					}
+				}
+			}
+			for i := range res.Townships {
+				res.Townships[i].Villages = &tally[i]
+				e.villageShare(&res.Townships[i])
+			}
+		}
 	}
 
 	// Counties: sums of their townships.
@@ -384,9 +427,14 @@ func Run(ctx context.Context, in Input) (*Result, error) {
 			u.Population += res.Townships[t].Population
 			u.Covered += res.Townships[t].Covered
 			facs = append(facs, tFacs[t]...)
+			addTally(&u, res.Townships[t].Villages)
 		}
 		e.finishUnit(&u, facs)
 		res.Counties = append(res.Counties, u)
+	}
+	// Prefectures (地级市): sums of their counties' townships, for a prefecture rule.
+	if std.Presence.Level == LevelPrefecture {
+		e.prefectures(res, in, tFacs)
 	}
 	if std.Presence.Level == LevelCounty && std.Presence.Min > 0 {
 		for k, cg := range reg.counties {
@@ -680,6 +728,12 @@ func (e *engine) finishUnit(u *UnitResult, facs []int) {
 	if std.Presence.Level == u.Level && u.Facilities < std.Presence.Min {
 		u.Flags = append(u.Flags, FlagNoFacility)
 	}
+	if std.Presence.Level == u.Level && std.Presence.Max > 0 && u.Facilities > std.Presence.Max {
+		u.Flags = append(u.Flags, FlagTooMany)
+	}
+	if u.Level != LevelTownship {
+		e.villageShare(u) // townships: once their villages are counted
+	}
 	if u.Level == LevelTownship && std.Presence.Level == LevelVillage && u.Facilities == 0 && std.Presence.Min > 0 {
 		u.Flags = append(u.Flags, FlagNoFacility)
 	}
@@ -723,7 +777,7 @@ func (e *engine) finishUnit(u *UnitResult, facs []int) {
 	sortFlags(u.Flags)
 }
 
-var flagOrder = []string{FlagNoFacility, FlagCountyNoFacility, FlagNotServed, FlagVillageGaps, FlagBelowTarget, FlagCapacityShortfall}
+var flagOrder = []string{FlagNoFacility, FlagTooMany, FlagCountyNoFacility, FlagPrefectureNoFacility, FlagNotServed, FlagVillageGaps, FlagVillageShare, FlagBelowTarget, FlagCapacityShortfall}
 
 func sortFlags(f []string) {
 	slices.SortFunc(f, func(a, b string) int { return slices.Index(flagOrder, a) - slices.Index(flagOrder, b) })
@@ -733,14 +787,14 @@ func sortFlags(f []string) {
 // to more flags, then to the higher level, then to the code.
 func rankGaps(res *Result, std Standard) []Gap {
 	var gaps []Gap
-	for _, list := range [][]UnitResult{res.Counties, res.Townships, res.Villages} {
+	for _, list := range [][]UnitResult{res.Prefectures, res.Counties, res.Townships, res.Villages} {
 		for _, u := range list {
 			if len(u.Flags) > 0 {
 				gaps = append(gaps, Gap{UnitResult: u, Detail: detail(u, std)})
 			}
 		}
 	}
-	lvl := map[Level]int{LevelCounty: 0, LevelTownship: 1, LevelVillage: 2}
+	lvl := map[Level]int{LevelPrefecture: -1, LevelCounty: 0, LevelTownship: 1, LevelVillage: 2}
 	slices.SortStableFunc(gaps, func(a, b Gap) int {
 		if c := cmp.Compare(math.Round(b.Uncovered), math.Round(a.Uncovered)); c != 0 {
 			return c
@@ -770,6 +824,15 @@ func detail(u UnitResult, std Standard) string {
 		switch f {
 		case FlagNoFacility:
 			parts = append(parts, fmt.Sprintf("%d operating %s, at least %d required per %s (无%s)", u.Facilities, std.ID, std.Presence.Min, std.Presence.Level, name))
+		case FlagTooMany:
+			parts = append(parts, fmt.Sprintf("%d operating %s, at most %d allowed per %s (%s过多)", u.Facilities, std.ID, std.Presence.Max, std.Presence.Level, name))
+		case FlagPrefectureNoFacility:
+			parts = append(parts, fmt.Sprintf("prefecture %s has fewer than %d operating %s", prefectureCode(u.Code), std.Presence.Min, std.ID))
+		case FlagVillageShare:
+			if t := u.Villages; t != nil {
+				parts = append(parts, fmt.Sprintf("%d of %d villages and communities served (urban %d/%d, rural %d/%d) < target %s (村社区覆盖率不足)",
+					t.UrbanServed+t.RuralServed, t.Urban+t.Rural, t.UrbanServed, t.Urban, t.RuralServed, t.Rural, std.Presence.VillageShare))
+			}
 		case FlagCountyNoFacility:
 			parts = append(parts, fmt.Sprintf("county %s has no operating %s", u.Parent, std.ID))
 		case FlagNotServed:
@@ -844,7 +907,7 @@ func (e *engine) notes(res *Result, reach Reach) []string {
 	if d := res.Population - e.weightTotal; math.Abs(d) > 0.5 {
 		notes = append(notes, fmt.Sprintf("townships overlap each other: their populations add up to %.0f more than the population inside their union", d))
 	}
-	if std.Presence.Level == LevelVillage || std.Presence.VillagesServed {
+	if std.Presence.Level == LevelVillage || std.Presence.VillagesServed || std.Presence.VillageShare != nil {
 		if len(e.reg.Villages) == 0 {
 			notes = append(notes, "the village rule of this kind was not checked: no village boundaries given (--villages)")
 		}

@@ -384,7 +384,7 @@ func TestPreparedRegionReuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range DefaultStandards().Kinds {
+	for _, k := range demoKinds(d) {
 		a, err := Run(ctx, Input{Standard: k, Grid: d.grid, Region: reg, Facilities: demoFacilities(t, d, k.ID)})
 		if err != nil {
 			t.Fatal(err)

@@ -226,7 +226,6 @@ func compareTownships(t *testing.T, label string, res *Result, want map[string]p
 func TestPostGISDemo(t *testing.T) {
 	ctx := context.Background()
 	d := loadDemo(t)
-	std := DefaultStandards()
 	reg, err := PrepareRegion(ctx, d.grid, d.townships, nil, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -234,7 +233,7 @@ func TestPostGISDemo(t *testing.T) {
 	// One database per layer: the cells hold that layer's values.
 	byLayer := map[string][]Standard{}
 	var layers []string
-	for _, k := range std.Kinds {
+	for _, k := range demoKinds(d) {
 		if _, ok := byLayer[k.Layer]; !ok {
 			layers = append(layers, k.Layer)
 		}

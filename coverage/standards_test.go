@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"fangyuan/coverage/facility"
 )
 
 func TestDefaultStandards(t *testing.T) {
@@ -14,32 +12,44 @@ func TestDefaultStandards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
-	for _, k := range facility.Kinds {
-		ids = append(ids, k.ID)
-	}
-	if !slices.Equal(s.IDs(), ids) {
-		t.Errorf("standards list %v, facility kinds are %v", s.IDs(), ids)
-	}
-	// DESIGN.md's table.
+	// DESIGN.md's table, and the kinds of the provincial plans (issue 14).
 	want := map[string]struct {
-		layer  string
-		level  Level
-		radius float64
+		layer    string
+		level    Level
+		radius   float64
+		target   float64
+		min, max int
+		beds     string
+		villages *VillageShare
 	}{
-		"eldercare_center":      {"age60plus", LevelTownship, 2000},
-		"daycare_center":        {"age60plus", LevelVillage, 1000},
-		"eldercare_institution": {"age60plus", LevelCounty, 15000},
-		"childrens_home":        {"age0_17", LevelTownship, 2000},
-		"child_welfare":         {"age0_17", LevelCounty, 50000},
-		"eco_burial":            {"total", LevelTownship, 5000},
-		"funeral_venue":         {"total", LevelTownship, 5000},
-		"funeral_home":          {"total", LevelCounty, 40000},
+		"eldercare_center":       {"age60plus", LevelTownship, 2000, 0.9, 1, 0, "", nil},
+		"daycare_center":         {"age60plus", LevelVillage, 1000, 0.9, 1, 0, "", nil},
+		"eldercare_institution":  {"age60plus", LevelCounty, 15000, 0.9, 0, 0, "beds", nil},
+		"childrens_home":         {"age0_17", LevelTownship, 2000, 0.9, 1, 0, "", nil},
+		"child_welfare":          {"age0_17", LevelCounty, 50000, 0.9, 1, 0, "beds", nil},
+		"eco_burial":             {"total", LevelTownship, 5000, 0.9, 1, 0, "", nil},
+		"funeral_venue":          {"total", LevelTownship, 5000, 0.9, 1, 0, "", nil},
+		"funeral_home":           {"total", LevelCounty, 40000, 0.9, 1, 0, "", nil},
+		"elderly_canteen":        {"age60plus", LevelTownship, 1000, 0.8, 0, 0, "", &VillageShare{All: 0.8}},
+		"social_work_station":    {"total", LevelTownship, 5000, 0.9, 1, 0, "", nil},
+		"community_service":      {"total", LevelVillage, 1000, 0.8, 0, 0, "", &VillageShare{Urban: 1, Rural: 0.8}},
+		"regional_child_welfare": {"age0_17", LevelPrefecture, 100000, 0.9, 1, 2, "beds", nil},
+	}
+	if len(s.Kinds) != len(want) {
+		t.Errorf("%d kinds %v, want %d", len(s.Kinds), s.IDs(), len(want))
 	}
 	for _, k := range s.Kinds {
-		w := want[k.ID]
-		if k.Layer != w.layer || k.Presence.Level != w.level || k.RadiusM != w.radius || k.TargetShare != 0.9 || k.Travel == nil {
+		w, ok := want[k.ID]
+		if !ok {
+			t.Errorf("unexpected kind %s", k.ID)
+			continue
+		}
+		if k.Layer != w.layer || k.Presence.Level != w.level || k.RadiusM != w.radius || k.TargetShare != w.target || k.Travel == nil ||
+			k.Presence.Min != w.min || k.Presence.Max != w.max || k.BedsField != w.beds || !villageShareEqual(k.Presence.VillageShare, w.villages) {
 			t.Errorf("%s: %+v, want %+v", k.ID, k, w)
+		}
+		if k.Name == "" || k.NameEn == "" {
+			t.Errorf("%s: no names", k.ID)
 		}
 	}
 	ei, _ := s.Kind("eldercare_institution")
@@ -61,10 +71,22 @@ func TestDefaultStandards(t *testing.T) {
 		t.Fatalf("round trip: %v\n%s", err, b)
 	}
 	if !slices.EqualFunc(s.Kinds, s2.Kinds, func(a, b Standard) bool {
-		return a.ID == b.ID && a.RadiusM == b.RadiusM && a.Presence == b.Presence && slices.Equal(a.Capacity, b.Capacity) && *a.Travel == *b.Travel
+		return a.ID == b.ID && a.RadiusM == b.RadiusM && presenceEqual(a.Presence, b.Presence) && slices.Equal(a.Capacity, b.Capacity) &&
+			*a.Travel == *b.Travel && a.BedsField == b.BedsField && a.TargetShare == b.TargetShare
 	}) {
-		t.Error("round trip changed the kinds")
+		t.Errorf("round trip changed the kinds:\n%s", b)
 	}
+}
+
+func villageShareEqual(a, b *VillageShare) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+func presenceEqual(a, b Presence) bool {
+	return a.Level == b.Level && a.Min == b.Min && a.Max == b.Max && a.VillagesServed == b.VillagesServed && villageShareEqual(a.VillageShare, b.VillageShare)
 }
 
 func TestStandardsValidation(t *testing.T) {
@@ -88,7 +110,15 @@ func TestStandardsValidation(t *testing.T) {
 		{"huge radius", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "township"}, "radius_m": 1e7}]}`, "kinds[0].radius_m: 1e+07 must be"},
 		{"bad id", `{"kinds": [{"id": "Elder Care", "layer": "total", "presence": {"level": "township"}, "radius_m": 5}]}`, `kinds[0].id: "Elder Care" must be a lower-case identifier`},
 		{"bad layer", `{"kinds": [{"id": "a", "layer": "60+", "presence": {"level": "township"}, "radius_m": 5}]}`, `kinds[0].layer: "60+" must be a population layer name`},
-		{"bad level", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "province"}, "radius_m": 5}]}`, `kinds[0].presence.level: "province" is not one of township, village, county`},
+		{"bad level", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "province"}, "radius_m": 5}]}`, `kinds[0].presence.level: "province" is not one of village, township, county, prefecture`},
+		{"max below min", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "prefecture", "min": 2, "max": 1}, "radius_m": 5}]}`, "kinds[0].presence.max: 1 must be at least 1 and at least min (2)"},
+		{"max zero", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "prefecture", "min": 0, "max": 0}, "radius_m": 5}]}`, "kinds[0].presence.max: 0 must be at least 1"},
+		{"village share above 1", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "township", "village_share": 80}, "radius_m": 5}]}`, "kinds[0].presence.village_share: 80 must be a share in (0, 1]"},
+		{"village share type", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "township", "village_share": "80%"}, "radius_m": 5}]}`, "kinds[0].presence.village_share: is a string, want an object"},
+		{"village share key", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "township", "village_share": {"town": 1}}, "radius_m": 5}]}`, "kinds[0].presence.village_share.town: unknown field (allowed: rural, urban)"},
+		{"village share empty", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "township", "village_share": {}}, "radius_m": 5}]}`, "kinds[0].presence.village_share: give a share"},
+		{"village share rural", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "township", "village_share": {"urban": 1, "rural": 0}}, "radius_m": 5}]}`, "kinds[0].presence.village_share.rural: 0 must be a share"},
+		{"beds field", kind(`, "beds_field": "rooms"`), `kinds[0].beds_field: "rooms" is not one of beds, nursing_beds, dementia_beds`},
 		{"negative min", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "county", "min": -1}, "radius_m": 5}]}`, "kinds[0].presence.min: -1 is negative"},
 		{"fractional min", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "county", "min": 1.5}, "radius_m": 5}]}`, "kinds[0].presence.min: 1.5 is not a whole number"},
 		{"villages_served type", `{"kinds": [{"id": "a", "layer": "total", "presence": {"level": "county", "villages_served": "yes"}, "radius_m": 5}]}`, "kinds[0].presence.villages_served: is a string, want true or false"},
@@ -130,6 +160,9 @@ func TestStandardsValidation(t *testing.T) {
 	if k := s.Kinds[0]; k.TargetShare != 0.8 || k.Presence.Min != 1 {
 		t.Errorf("defaults: %+v", k)
 	}
+	if k := s.Kinds[0]; k.Presence.Max != 0 || k.Presence.VillageShare != nil || k.BedsField != "" {
+		t.Errorf("defaults: %+v", k)
+	}
 	if _, err := s.Profile("walk"); err == nil || !strings.Contains(err.Error(), `no travel profile "walk"`) {
 		t.Errorf("missing profile: %v", err)
 	}
@@ -159,6 +192,17 @@ func TestDefaultProfiles(t *testing.T) {
 		}
 		if _, err := s.Profile(k.Travel.Mode); err != nil {
 			t.Errorf("kind %s: %v", k.ID, err)
+		}
+	}
+}
+
+func TestVillageIsUrban(t *testing.T) {
+	for name, urban := range map[string]bool{
+		"清波门社区": true, "鹤鸣社区居委会": true, "城东居委会": true, "城西居民委员会": true,
+		"青岚村委会": false, "石门村民委员会": false, "下村": false, "某农场生活区": false, "社区村委会": false,
+	} {
+		if got := VillageIsUrban(name); got != urban {
+			t.Errorf("VillageIsUrban(%s) = %v, want %v", name, got, urban)
 		}
 	}
 }

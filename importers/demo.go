@@ -2,6 +2,7 @@ package importers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -68,7 +69,11 @@ func LoadDemo(ctx context.Context, pool *pgxpool.Pool, demo fs.FS, log io.Writer
 	if err := report(Population(ctx, pool, demo, "demo/population.tif", PopulationOptions{Options: opts, Name: DemoGridName, Year: DemoGridYear})); err != nil {
 		return err
 	}
-	for _, k := range facility.Kinds {
+	for _, k := range facility.KindsOf(nil) {
+		name := "demo/facilities/" + k.ID + ".csv"
+		if _, err := fs.Stat(demo, name); errors.Is(err, fs.ErrNotExist) {
+			continue // a kind the demo has no facilities of
+		}
 		if err := report(Facilities(ctx, pool, demo, "demo/facilities/"+k.ID+".csv", FacilityOptions{Options: opts, Kind: k.ID, CRS: geo.WGS84})); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"fangyuan/coverage"
 	"fangyuan/coverage/facility"
 	"fangyuan/gazetteer"
 	"fangyuan/geo"
@@ -109,6 +110,9 @@ type FacilityOptions struct {
 	Options
 	Kind string
 	CRS  geo.CRS
+	// Standards are the service standards in force: Kind must be one of their
+	// kinds. nil: the built-in standards.
+	Standards *coverage.Standards
 }
 
 // Facilities imports facilities of one kind from CSV (lon/lat columns) or GeoJSON points,
@@ -117,7 +121,7 @@ type FacilityOptions struct {
 func Facilities(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, name string, opts FacilityOptions) (Summary, error) {
 	start := time.Now()
 	sum := Summary{What: "facilities (" + opts.Kind + ")", Source: name}
-	if _, err := facility.KindByID(opts.Kind); err != nil {
+	if _, err := facility.KindByID(opts.Standards, opts.Kind); err != nil {
 		return sum, err
 	}
 	phase(opts.Options, "reading %s", name)
@@ -151,7 +155,7 @@ func Facilities(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, name string
 		return sum, err
 	}
 	phase(opts.Options, "writing %d facilities", len(rows))
-	store := facility.NewStore(pool)
+	store := facility.NewStore(pool).WithStandards(opts.Standards)
 	err = inTx(ctx, pool, "facility", &sum, func(tx pgx.Tx) error {
 		ir, err := store.Import(ctx, tx, opts.Kind, rows, name)
 		sum.Changes = ir.Changes

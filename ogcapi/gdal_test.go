@@ -69,7 +69,7 @@ func TestGDAL(t *testing.T) {
 			names = append(names, m[1])
 		}
 		want := []string{"divisions-province", "divisions-prefecture", "divisions-county", "divisions-township", "divisions-village", "roads"}
-		rows, err := env.Pool.Query(ctx, `SELECT 'facilities-' || k FROM unnest(ARRAY['eldercare_center','daycare_center','eldercare_institution','childrens_home','child_welfare','eco_burial','funeral_venue','funeral_home']) k
+		rows, err := env.Pool.Query(ctx, `SELECT 'facilities-' || k FROM unnest(ARRAY['eldercare_center','daycare_center','eldercare_institution','childrens_home','child_welfare','eco_burial','funeral_venue','funeral_home','elderly_canteen','social_work_station','community_service','regional_child_welfare']) k
 			UNION ALL (SELECT 'coverage-run-' || id FROM coverage_run WHERE status = 'done' ORDER BY id DESC)`)
 		if err != nil {
 			t.Fatal(err)

@@ -29,8 +29,10 @@ A grid cell counts as covered when its centre lies within the radius (geodesic, 
 operating facility (planned and closed ones are listed but do not count); a cell cut by a
 township boundary is split by area.
 
-  --kind K              facility kind: eldercare_center, daycare_center, eldercare_institution,
-                        childrens_home, child_welfare, eco_burial, funeral_venue, funeral_home
+  --kind K              facility kind of the standards (built in: eldercare_center, daycare_center,
+                        eldercare_institution, childrens_home, child_welfare, eco_burial, funeral_venue,
+                        funeral_home, elderly_canteen, social_work_station, community_service,
+                        regional_child_welfare; a --standards file may define others)
   --townships FILE      township boundaries, GeoJSON or Shapefile, with division codes
   --facilities FILE     facilities, CSV (id,name,lon,lat[,beds,...,status]) or GeoJSON points,
                         the layout of "fangyuan import facilities"
@@ -251,6 +253,13 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 	return os.Rename(tmp.Name(), path)
 }
 
+func maxText(n int) string {
+	if n <= 0 {
+		return "any"
+	}
+	return fmt.Sprint(n)
+}
+
 func printCoverageSummary(w io.Writer, res *coverage.Result) {
 	std := res.Standard
 	pct := func(a, b float64) float64 {
@@ -277,7 +286,8 @@ func printCoverageSummary(w io.Writer, res *coverage.Result) {
 		}
 	}
 	var parts []string
-	for _, f := range []string{coverage.FlagNoFacility, coverage.FlagCountyNoFacility, coverage.FlagVillageGaps, coverage.FlagBelowTarget, coverage.FlagCapacityShortfall} {
+	for _, f := range []string{coverage.FlagNoFacility, coverage.FlagTooMany, coverage.FlagCountyNoFacility, coverage.FlagPrefectureNoFacility,
+		coverage.FlagVillageGaps, coverage.FlagVillageShare, coverage.FlagBelowTarget, coverage.FlagCapacityShortfall} {
 		if flagged[f] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", f, flagged[f]))
 		}
@@ -287,6 +297,21 @@ func printCoverageSummary(w io.Writer, res *coverage.Result) {
 		fmt.Fprintf(w, " (%s)", strings.Join(parts, ", "))
 	}
 	fmt.Fprintln(w)
+	for _, u := range res.Prefectures {
+		fmt.Fprintf(w, "prefecture %s: %d operating (presence %d–%s per prefecture)", strings.TrimSpace(u.Code+" "+u.Name), u.Facilities, std.Presence.Min, maxText(std.Presence.Max))
+		if len(u.Flags) > 0 {
+			fmt.Fprintf(w, " %s", strings.Join(u.Flags, ","))
+		}
+		fmt.Fprintln(w)
+	}
+	if vs := std.Presence.VillageShare; vs != nil {
+		for _, u := range res.Counties {
+			if t := u.Villages; t != nil {
+				fmt.Fprintf(w, "county %s: %d of %d villages and communities served (urban %d/%d, rural %d/%d; target %s)\n", u.Code,
+					t.UrbanServed+t.RuralServed, t.Urban+t.Rural, t.UrbanServed, t.Urban, t.RuralServed, t.Rural, vs)
+			}
+		}
+	}
 	fmt.Fprintf(w, "facilities: %d operating, %d planned, %d closed (planned and closed do not count)\n", res.Operating, res.Planned, res.Closed)
 	if len(res.Outside) > 0 {
 		fmt.Fprintf(w, "outside every township (%d, still counted for the cells they reach):\n", len(res.Outside))

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 
+	"fangyuan/coverage"
 	"fangyuan/coverage/facility"
 	"fangyuan/coverage/network"
 	"fangyuan/data"
@@ -31,7 +32,9 @@ const importUsage = `import <what> [flags] FILE|DIR
              over current units of the same provinces: the yearly code update (区划代码年度更新),
              [--dry-run] prints the change report without writing, [--report FILE.csv|.xlsx|.json]
   boundaries --level township [--code-field code] [--name-field name] FILE.geojson|FILE.shp
-  facilities --kind eldercare_center [--crs wgs84|cgcs2000|gcj02|bd09] FILE.csv|FILE.geojson
+  facilities --kind eldercare_center [--crs wgs84|cgcs2000|gcj02|bd09] [--standards FILE] FILE.csv|FILE.geojson
+             the kind must be one the standards in force define (--standards, env FANGYUAN_STANDARDS;
+             default the built-in standards: fangyuan coverage standards prints them)
   roads      FILE.geojson|FILE.shp
   osm        [--bbox W,S,E,N] FILE.osm.pbf   (路网 road network: highway=* ways and route=ferry, for --reach travel)
   placenames FILE.csv|FILE.geojson|FILE.shp   (地名 census export: 标准名称, 类别代码, 行政区划代码 ...)
@@ -84,7 +87,8 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		level     = fs.String("level", "", "boundaries: province|prefecture|county|township|village")
 		codeField = fs.String("code-field", "", "boundaries: the property holding the division code (default: detected)")
 		nameField = fs.String("name-field", "", "boundaries: the property holding the name (default: detected)")
-		kind      = fs.String("kind", "", "facilities: the facility kind (fangyuan import facilities -h lists them)")
+		kind      = fs.String("kind", "", "facilities: the facility kind, one of the standards in force (fangyuan coverage standards lists the built-in ones)")
+		stdFile   = fs.String("standards", os.Getenv("FANGYUAN_STANDARDS"), "facilities: the service standards file that defines the kinds (default: built in) (env FANGYUAN_STANDARDS)")
 		crs       = fs.String("crs", "wgs84", "facilities, markers: coordinates of the file: wgs84, cgcs2000, gcj02 (Amap/Tencent), bd09 (Baidu)")
 		origin    = fs.String("origin", "imported", "boundary-lines: imported (official lines) or derived")
 		tolerance = fs.Float64("tolerance", 0, "markers: metres a three-way marker may be from where three units meet (default 30)")
@@ -177,11 +181,17 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		if *kind == "" {
 			return fmt.Errorf("%w: --kind is required", errUsage)
 		}
-		if _, err := facility.KindByID(*kind); err != nil {
+		stds := coverage.DefaultStandards()
+		if *stdFile != "" {
+			if stds, err = coverage.LoadStandards(*stdFile); err != nil {
+				return fmt.Errorf("--standards: %w", err)
+			}
+		}
+		if _, err := facility.KindByID(stds, *kind); err != nil {
 			return fmt.Errorf("%w: --kind: %v", errUsage, err)
 		}
 		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
-			return importers.Facilities(ctx, pool, importers.HostFS{}, src, importers.FacilityOptions{Options: opts, Kind: *kind, CRS: c})
+			return importers.Facilities(ctx, pool, importers.HostFS{}, src, importers.FacilityOptions{Options: opts, Kind: *kind, CRS: c, Standards: stds})
 		}
 	case "population":
 		if *gridName == "" || *gridYear == 0 {

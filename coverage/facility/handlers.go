@@ -18,10 +18,7 @@ import (
 func (s *Store) Routes(divisionPrefix func(string) (string, error)) []api.Route {
 	h := handlers{s, divisionPrefix}
 	id := api.Param{Name: "id", In: "path", Type: "integer"}
-	kindIDs := make([]string, len(Kinds))
-	for i, k := range Kinds {
-		kindIDs[i] = k.ID
-	}
+	kindIDs := s.standards.IDs()
 	return []api.Route{
 		{Method: http.MethodGet, Path: "/api/facility-kinds", Tag: "facilities", Summary: "The facility kinds (设施类型)", Handler: h.kinds},
 		{Method: http.MethodGet, Path: "/api/facilities", Tag: "facilities", Summary: "Facilities as a GeoJSON FeatureCollection",
@@ -51,13 +48,14 @@ type handlers struct {
 }
 
 func (h handlers) kinds(w http.ResponseWriter, r *http.Request) error {
-	return api.WriteJSON(w, http.StatusOK, map[string]any{"kinds": Kinds})
+	return api.WriteJSON(w, http.StatusOK, map[string]any{"kinds": h.s.Kinds()})
 }
 
-// feature renders a facility as a GeoJSON Feature.
-func feature(f Facility) map[string]any {
+// feature renders a facility as a GeoJSON Feature; kind_name comes from the
+// standards in force (the id when they no longer define the kind).
+func (s *Store) feature(f Facility) map[string]any {
 	kindName := f.Kind
-	if k, err := KindByID(f.Kind); err == nil {
+	if k, err := s.Kind(f.Kind); err == nil {
 		kindName = k.Name
 	}
 	return map[string]any{
@@ -79,7 +77,7 @@ func (h handlers) list(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := Filter{Kind: q.Get("kind"), Status: q.Get("status")}
 	if f.Kind != "" {
-		if _, err := KindByID(f.Kind); err != nil {
+		if _, err := h.s.Kind(f.Kind); err != nil {
 			return api.BadRequest("kind", "%v", err)
 		}
 	}
@@ -112,7 +110,7 @@ func (h handlers) list(w http.ResponseWriter, r *http.Request) error {
 	}
 	feats := make([]any, len(facs))
 	for i, fac := range facs {
-		feats[i] = feature(fac)
+		feats[i] = h.s.feature(fac)
 	}
 	return writeGeoJSON(w, http.StatusOK, map[string]any{"type": "FeatureCollection", "features": feats, "total": total})
 }
@@ -134,7 +132,7 @@ func (h handlers) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return api.NotFoundIf(err, "no facility %d", id)
 	}
-	return writeGeoJSON(w, http.StatusOK, feature(f))
+	return writeGeoJSON(w, http.StatusOK, h.s.feature(f))
 }
 
 // body is the JSON a client sends to create or replace a facility.
@@ -205,7 +203,10 @@ func (h handlers) create(w http.ResponseWriter, r *http.Request) error {
 	if err := api.DecodeJSON(r, &b); err != nil {
 		return err
 	}
-	if _, err := KindByID(b.Kind); err != nil {
+	if b.Kind == "" {
+		return api.BadRequest("kind", "required: one of %s", strings.Join(h.s.standards.IDs(), ", "))
+	}
+	if _, err := h.s.Kind(b.Kind); err != nil {
 		return api.BadRequest("kind", "%v", err)
 	}
 	in, err := b.input()
@@ -220,7 +221,7 @@ func (h handlers) create(w http.ResponseWriter, r *http.Request) error {
 		return unknownAdminCode(err)
 	}
 	w.Header().Set("Location", "/api/facilities/"+strconv.FormatInt(f.ID, 10))
-	return writeGeoJSON(w, http.StatusCreated, feature(f))
+	return writeGeoJSON(w, http.StatusCreated, h.s.feature(f))
 }
 
 func (h handlers) update(w http.ResponseWriter, r *http.Request) error {
@@ -252,7 +253,7 @@ func (h handlers) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return api.NotFoundIf(unknownAdminCode(err), "no facility %d", id)
 	}
-	return writeGeoJSON(w, http.StatusOK, feature(f))
+	return writeGeoJSON(w, http.StatusOK, h.s.feature(f))
 }
 
 // unknownAdminCode turns *UnknownAdminCodeError into a 400 naming admin_code.

@@ -1,45 +1,61 @@
 // Package facility owns the civil-affairs service facilities that coverage is computed
-// for (养老, 儿童福利, 殡葬): their kinds, types, SQL and HTTP handlers.
+// for (养老, 儿童福利, 殡葬, 老年食堂, 社会工作站, …): their kinds, types, SQL and HTTP
+// handlers.
 package facility
 
-import (
-	"fmt"
-	"slices"
-	"strings"
-)
+import "fangyuan/coverage"
 
-// Kind identifies a kind of facility.
+// Kind identifies a kind of facility. Kinds are not a list in the code: the
+// service standards in force (coverage.Standards, the standards file) define
+// them, and KindsOf derives them.
 type Kind struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`    // zh-CN
 	En   string `json:"name_en"` // English
-	// HasBeds marks kinds whose capacity is counted in beds.
-	HasBeds bool `json:"has_beds"`
+	// Layer is the population layer the kind serves.
+	Layer string `json:"layer"`
+	// HasBeds marks kinds whose capacity is counted in beds; BedsField names the
+	// capacity field that is the kind's beds.
+	HasBeds   bool   `json:"has_beds"`
+	BedsField string `json:"beds_field,omitempty"`
 }
 
-// Kinds are the facility kinds of DESIGN.md's service standards.
-var Kinds = []Kind{
-	{ID: "eldercare_center", Name: "居家养老服务中心", En: "Home-based eldercare service center"},
-	{ID: "daycare_center", Name: "照料中心", En: "Village day-care center"},
-	{ID: "eldercare_institution", Name: "养老机构", En: "Institutional eldercare", HasBeds: true},
-	{ID: "childrens_home", Name: "儿童之家", En: "Children's home"},
-	{ID: "child_welfare", Name: "儿童福利机构", En: "Child-welfare institution", HasBeds: true},
-	{ID: "eco_burial", Name: "节地生态安葬点", En: "Eco-burial site"},
-	{ID: "funeral_venue", Name: "集中治丧场所", En: "Centralized funeral venue"},
-	{ID: "funeral_home", Name: "殡仪馆", En: "Funeral home"},
+// KindOf is the facility kind a standard defines.
+func KindOf(s coverage.Standard) Kind {
+	return Kind{ID: s.ID, Name: s.Name, En: s.NameEn, Layer: s.Layer, HasBeds: s.BedsField != "", BedsField: s.BedsField}
 }
 
-// KindByID returns the kind with id.
-func KindByID(id string) (Kind, error) {
-	i := slices.IndexFunc(Kinds, func(k Kind) bool { return k.ID == id })
-	if i < 0 {
-		ids := make([]string, len(Kinds))
-		for j, k := range Kinds {
-			ids[j] = k.ID
-		}
-		return Kind{}, fmt.Errorf("unknown facility kind %q (want one of %s)", id, strings.Join(ids, ", "))
+// KindsOf returns the facility kinds of the standards in file order; nil
+// standards are the built-in ones.
+func KindsOf(std *coverage.Standards) []Kind {
+	std = orDefault(std)
+	out := make([]Kind, len(std.Kinds))
+	for i, s := range std.Kinds {
+		out[i] = KindOf(s)
 	}
-	return Kinds[i], nil
+	return out
+}
+
+// ErrUnknownKind is wrapped by KindByID's error (it is coverage.ErrUnknownKind).
+var ErrUnknownKind = coverage.ErrUnknownKind
+
+// KindByID returns the kind with id in the standards in force (nil: the
+// built-in ones). The error for an unknown id lists the known kinds.
+func KindByID(std *coverage.Standards, id string) (Kind, error) {
+	s, err := orDefault(std).Kind(id) // wraps ErrUnknownKind and lists the kinds
+	if err != nil {
+		return Kind{}, err
+	}
+	return KindOf(s), nil
+}
+
+var defaultStandards = coverage.DefaultStandards()
+
+func orDefault(std *coverage.Standards) *coverage.Standards {
+	if std == nil {
+		return defaultStandards
+	}
+	return std
 }
 
 // Statuses of a facility.

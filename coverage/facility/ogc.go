@@ -33,7 +33,7 @@ var ogcProperties = []ogcapi.Property{
 // ("facilities-<kind>"), editable through the store (Part 4; planner role, audited).
 func (s *Store) Collections() ogcapi.Static {
 	var out ogcapi.Static
-	for _, k := range Kinds {
+	for _, k := range s.Kinds() {
 		src := sqlsource.Must(s.pool, sqlsource.Spec{
 			Meta: ogcapi.Meta{ID: "facilities-" + k.ID, Title: k.Name + " " + k.En, GeometryType: "Point",
 				Description: "Facilities of kind " + k.ID + " (设施: " + k.Name + ")", Properties: ogcProperties},

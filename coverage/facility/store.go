@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"fangyuan/coverage"
 	"fangyuan/internal/auth"
 	"fangyuan/internal/db"
 )
@@ -48,10 +49,32 @@ type Input struct {
 }
 
 // Store reads and writes facilities.
-type Store struct{ pool *pgxpool.Pool }
+type Store struct {
+	pool      *pgxpool.Pool
+	standards *coverage.Standards // the standards in force: they define the kinds
+}
 
-// NewStore returns a Store on pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+// NewStore returns a Store on pool with the built-in standards (see WithStandards).
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool, standards: defaultStandards} }
+
+// WithStandards returns a copy of the store whose kinds are those of std (nil:
+// the built-in standards): the API, the OGC collections and imports accept
+// only these kinds.
+func (s *Store) WithStandards(std *coverage.Standards) *Store {
+	c := *s
+	c.standards = orDefault(std)
+	return &c
+}
+
+// Standards returns the standards in force.
+func (s *Store) Standards() *coverage.Standards { return s.standards }
+
+// Kinds returns the facility kinds of the standards in force.
+func (s *Store) Kinds() []Kind { return KindsOf(s.standards) }
+
+// Kind returns kind id of the standards in force; the error wraps
+// ErrUnknownKind and lists the known kinds.
+func (s *Store) Kind(id string) (Kind, error) { return KindByID(s.standards, id) }
 
 // UnknownAdminCodeError means a facility names an admin code that is no current
 // division.
@@ -152,6 +175,9 @@ func (s *Store) Get(ctx context.Context, id int64) (Facility, error) {
 // Create inserts a facility of kind and audits it.
 func (s *Store) Create(ctx context.Context, kind string, in Input) (Facility, error) {
 	var out Facility
+	if _, err := s.Kind(kind); err != nil {
+		return out, err
+	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := checkAdminCode(ctx, tx, in.AdminCode); err != nil {
 			return err
@@ -225,6 +251,9 @@ type ImportResult struct {
 // in polygon where the file gives none, and audits every update.
 func (s *Store) Import(ctx context.Context, tx pgx.Tx, kind string, rows []Input, source string) (ImportResult, error) {
 	var res ImportResult
+	if _, err := s.Kind(kind); err != nil {
+		return res, err
+	}
 	p, ok := auth.FromContext(ctx)
 	if !ok {
 		return res, auth.ErrNoPrincipal

@@ -36,6 +36,8 @@ func (s *Service) Routes() []api.Route {
 			Params: []api.Param{id}, Handler: s.units(5, false)},
 		{Method: http.MethodGet, Path: "/api/coverage/runs/{id:[0-9]+}/counties", Tag: "coverage", Summary: "Per-county results (table)",
 			Params: []api.Param{id}, Handler: s.units(3, false)},
+		{Method: http.MethodGet, Path: "/api/coverage/runs/{id:[0-9]+}/prefectures", Tag: "coverage", Summary: "Per-prefecture (地级市) results (table; kinds with a prefecture presence rule only)",
+			Params: []api.Param{id}, Handler: s.units(2, false)},
 		{Method: http.MethodGet, Path: "/api/coverage/runs/{id:[0-9]+}/gaps", Tag: "coverage", Summary: "Flagged townships, ranked by uncovered population",
 			Params: []api.Param{id}, Handler: s.handleGaps},
 		{Method: http.MethodGet, Path: "/api/coverage/runs/{id:[0-9]+}/townships.geojson", Tag: "coverage", Summary: "Per-township results with polygons",

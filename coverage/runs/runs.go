@@ -523,6 +523,12 @@ func (s *Service) execute(ctx context.Context, c claim, p Params, std coverage.S
 	if err != nil {
 		return err
 	}
+	var prefectures []coverage.Unit
+	if std.Presence.Level == coverage.LevelPrefecture {
+		if prefectures, err = s.prefectureNames(ctx, townships, p.AsOf); err != nil {
+			return err
+		}
+	}
 	unitsFP := hex.EncodeToString(uh.Sum(nil))
 	fmt.Fprintf(fp, "units %s|", unitsFP)
 
@@ -549,7 +555,7 @@ func (s *Service) execute(ctx context.Context, c claim, p Params, std coverage.S
 	if err != nil {
 		return err
 	}
-	in := coverage.Input{Standard: std, Layer: p.Layer, Grid: grid, Region: region, Counties: counties, Reach: reach}
+	in := coverage.Input{Standard: std, Layer: p.Layer, Grid: grid, Region: region, Counties: counties, Prefectures: prefectures, Reach: reach}
 	if p.Reach == "travel" {
 		in.Compare, in.CompareName = coverage.Straight{Radius: p.RadiusM}, "straight" // side by side in the result
 	}
@@ -566,6 +572,28 @@ func (s *Service) execute(ctx context.Context, c claim, p Params, std coverage.S
 	s.progress(ctx, c, "storing results", 0.9)
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		return s.store(ctx, tx, c, res, facs, hex.EncodeToString(fp.Sum(nil)))
+	})
+}
+
+// prefectureNames returns the prefectures (地级市, level 2) of the townships by code.
+func (s *Service) prefectureNames(ctx context.Context, townships []coverage.Unit, asOf time.Time) ([]coverage.Unit, error) {
+	seen := map[string]bool{}
+	var codes []string
+	for _, t := range townships {
+		c := t.Code[:4] + "00000000"
+		if !seen[c] {
+			seen[c] = true
+			codes = append(codes, c)
+		}
+	}
+	rows, err := s.pool.Query(ctx, sqlPrefectureNames, codes, asOf)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (coverage.Unit, error) {
+		var u coverage.Unit
+		err := r.Scan(&u.Code, &u.Name)
+		return u, err
 	})
 }
 
@@ -590,7 +618,7 @@ func (s *Service) countyNames(ctx context.Context, townships []coverage.Unit, as
 	})
 }
 
-var levelNumber = map[coverage.Level]int16{coverage.LevelCounty: 3, coverage.LevelTownship: 4, coverage.LevelVillage: 5}
+var levelNumber = map[coverage.Level]int16{coverage.LevelPrefecture: 2, coverage.LevelCounty: 3, coverage.LevelTownship: 4, coverage.LevelVillage: 5}
 
 // store writes the results of claimed run c in tx and marks it done, unless the claim
 // was lost (errLostClaim: another node took the run up and writes its own results).
@@ -610,10 +638,13 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, c claim, res *coverage.R
 		ranks[string(g.Level)+"/"+g.Code] = g
 	}
 	var units [][]any
-	for _, list := range [][]coverage.UnitResult{res.Counties, res.Townships, res.Villages} {
+	for _, list := range [][]coverage.UnitResult{res.Prefectures, res.Counties, res.Townships, res.Villages} {
 		for _, u := range list {
 			code := u.Code
-			if len(code) == 6 {
+			switch len(code) {
+			case 4: // prefecture (migration 018)
+				code += "00000000"
+			case 6:
 				code += "000000"
 			}
 			if len(code) != 12 {
@@ -805,7 +836,7 @@ func (u *UnitRow) setMeasures(cmpCovered, cmpOnly *float64) {
 	}
 }
 
-// Units returns the results of one level (3 county, 4 township, 5 village); ranked puts
+// Units returns the results of one level (2 prefecture, 3 county, 4 township, 5 village); ranked puts
 // the gaps first in rank order.
 func (s *Service) Units(ctx context.Context, id int64, level int16, ranked bool) ([]UnitRow, error) {
 	rows, err := s.pool.Query(ctx, sqlRunUnits, id, level, ranked)

@@ -125,6 +125,11 @@ SELECT a.code, a.name FROM admin_unit a
 WHERE a.level = 3 AND a.code = ANY ($1::text[])
   AND a.valid_from <= $2::date AND (a.valid_to IS NULL OR a.valid_to > $2::date)`
 
+	sqlPrefectureNames = `
+SELECT a.code, a.name FROM admin_unit a
+WHERE a.level = 2 AND a.code = ANY ($1::text[])
+  AND a.valid_from <= $2::date AND (a.valid_to IS NULL OR a.valid_to > $2::date)`
+
 	sqlFacilitiesForRun = `
 SELECT f.id, f.ext_id, f.name, ST_X(f.geom), ST_Y(f.geom), f.status, f.beds, f.nursing_beds, f.dementia_beds
 FROM facility f

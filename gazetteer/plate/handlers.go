@@ -255,7 +255,7 @@ func (s *Store) page(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	for i := range facs {
-		if k, err := facility.KindByID(facs[i].Kind); err == nil {
+		if k, err := facility.KindByID(s.Standards, facs[i].Kind); err == nil {
 			facs[i].KindName = k.Name
 		} else {
 			facs[i].KindName = facs[i].Kind

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"fangyuan/coverage"
 	"fangyuan/gazetteer"
 	"fangyuan/internal/auth"
 )
@@ -132,11 +133,20 @@ type Store struct {
 	PublicURL string
 	// Rand is the source of ids; nil is crypto/rand.
 	Rand io.Reader
+	// Standards name the facility kinds on the public page; nil: the built-in ones.
+	Standards *coverage.Standards
 }
 
 // NewStore returns a Store on pool whose QR codes point to publicURL.
 func NewStore(pool *pgxpool.Pool, publicURL string) *Store {
 	return &Store{pool: pool, PublicURL: strings.TrimRight(publicURL, "/")}
+}
+
+// WithStandards sets the standards that name the facility kinds on the public
+// page (nil: the built-in ones) and returns s.
+func (s *Store) WithStandards(std *coverage.Standards) *Store {
+	s.Standards = std
+	return s
 }
 
 // URL is the public address of plate id.

@@ -171,7 +171,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		divchange.NewStore(pool).Routes(), // 区划代码年度更新 change reports
 		places.Routes(),
 		housenumber.NewStore(pool).Routes(shortCode),
-		facility.NewStore(pool).Routes(shortCode),
+		facility.NewStore(pool).WithStandards(standards).Routes(shortCode), // kinds: the standards in force
 		boundary.NewStore(pool).Routes(),
 		popgrid.NewStore(pool).Routes(),
 		s.Runs.Routes(),
@@ -180,8 +180,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		s.Tiles.Routes(),
 		glyphs.New(glyphs.Config{Log: log}).Routes(), // /fonts/{fontstack}/{range}.pbf: map label glyphs
 		authStore.Routes(),
-		plate.NewStore(pool, cmp.Or(cfg.PublicURL, "http://localhost:8080")).Routes(), // 数字门牌 and /p/{id}
-		ogcapi.New(gazetteer.NewStore(pool).Collections(), facility.NewStore(pool).Collections(), s.Runs,
+		plate.NewStore(pool, cmp.Or(cfg.PublicURL, "http://localhost:8080")).WithStandards(standards).Routes(), // 数字门牌 and /p/{id}
+		ogcapi.New(gazetteer.NewStore(pool).Collections(), facility.NewStore(pool).WithStandards(standards).Collections(), s.Runs,
 			places.Collections(), housenumber.NewStore(pool).Collections(), boundary.NewStore(pool).Collections()).Routes(), // OGC API – Features under /ogc
 		svc.routes(), // /healthz, /api/version, /api/openapi.json, /metrics
 	}) { // with a read replica: GETs from it, writes wait for it (replica.go)
