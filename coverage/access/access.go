@@ -222,6 +222,7 @@ type Result struct {
 	Frame  coverage.Frame
 	Cells  []float64 `json:"-"`
 	Inside []float32 `json:"-"`
+	demand []float64 // P_k per frame cell
 }
 
 // capacity returns the value of field name of f.
@@ -433,7 +434,7 @@ func Compute(ctx context.Context, in Input) (*Result, error) {
 			cells[i] = math.Float64frombits(bits[i].Load())
 		}
 	}
-	res.Cells, res.Inside = cells, inside
+	res.Cells, res.Inside, res.demand = cells, inside, demandW
 
 	// Townships.
 	res.Townships = make([]Township, len(reg.Townships))
