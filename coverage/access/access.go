@@ -128,6 +128,37 @@ func (dc *Decay) weight(d, d0 float64) float64 {
 	return dc.Weights[len(dc.Weights)-1]
 }
 
+// gaussTable holds e^{-q/2} at q = k/gaussN, k = 0 … gaussN+1, for linear
+// interpolation: the error is at most (1/gaussN)²/8 × ¼ < 10⁻¹¹.
+const gaussN = 1 << 16
+
+var gaussTable = func() []float64 {
+	t := make([]float64, gaussN+2)
+	for k := range t {
+		t[k] = math.Exp(-0.5 * float64(k) / gaussN)
+	}
+	return t
+}()
+
+// weights sets ws[k] = W(d[k]) for distances d ≤ d0.
+func (dc *Decay) weights(ws, d []float64, d0 float64) {
+	if dc.Kind == "gaussian" {
+		inv := 1 / (d0 * d0)
+		norm := 1 / (1 - gaussEdge)
+		for k, x := range d {
+			q := min(x*x*inv, 1) * gaussN
+			i := int(q)
+			fr := q - float64(i)
+			e := gaussTable[i] + fr*(gaussTable[i+1]-gaussTable[i])
+			ws[k] = max(e-gaussEdge, 0) * norm
+		}
+		return
+	}
+	for k, x := range d {
+		ws[k] = dc.weight(x, d0)
+	}
+}
+
 // Describe names the decay for reports.
 func (dc Decay) Describe() string {
 	if dc.Kind == "gaussian" {
@@ -149,10 +180,11 @@ func (dc Decay) Describe() string {
 // Distances gives, for every source, the cells of a frame within the
 // catchment and their distance (metres or seconds).
 type Distances interface {
-	// Visit calls fn(w, src, cell, d) for every source src and frame cell
-	// (index r*W + c) with d ≤ Limit(). Calls with the same w (0 ≤ w < workers)
-	// are sequential.
-	Visit(ctx context.Context, f coverage.Frame, sources []orb.Point, workers int, fn func(w, src, cell int, d float64)) error
+	// Visit calls fn(w, src, start, d) for every source src and run of
+	// consecutive frame cells start, start+1, … (index r*W + c, one row) with
+	// their distances d[k] ≤ Limit() (d is reused after fn returns). Calls
+	// with the same w (0 ≤ w < workers) are sequential.
+	Visit(ctx context.Context, f coverage.Frame, sources []orb.Point, workers int, fn func(w, src, start int, d []float64)) error
 	// Owned reports whether Visit makes all calls for one cell from one worker.
 	Owned() bool
 	Limit() float64
@@ -312,7 +344,7 @@ func Compute(ctx context.Context, in Input) (*Result, error) {
 		Unit: in.Distances.Unit(), Limit: d0, Need: need, Frame: f}
 
 	// Population per frame cell and the share of each cell inside the region.
-	pop := make([]float64, n)
+	pop := make([]float32, n)
 	inside := make([]float32, n)
 	for i := range reg.Townships {
 		z := reg.ZoneOfTownship(i)
@@ -344,7 +376,7 @@ func Compute(ctx context.Context, in Input) (*Result, error) {
 				}
 				continue
 			}
-			pop[i] = float64(v)
+			pop[i] = v
 		}
 	}
 	if nbad > 0 {
@@ -352,7 +384,7 @@ func Compute(ctx context.Context, in Input) (*Result, error) {
 	}
 	demandW := make([]float64, n) // P_k: population inside the region
 	for i, p := range pop {
-		demandW[i] = p * float64(min(inside[i], 1))
+		demandW[i] = float64(p) * float64(min(inside[i], 1))
 	}
 
 	// Operating facilities and their capacity.
@@ -382,10 +414,23 @@ func Compute(ctx context.Context, in Input) (*Result, error) {
 	for w := range partial {
 		partial[w] = make([]float64, len(sources))
 	}
-	if err := in.Distances.Visit(ctx, f, sources, workers, func(w, src, cell int, d float64) {
-		if p := demandW[cell]; p > 0 {
-			partial[w][src] += decay.weight(d, d0) * p
+	wbuf := make([][]float64, workers)
+	weights := func(w int, d []float64) []float64 {
+		if cap(wbuf[w]) < len(d) {
+			wbuf[w] = make([]float64, len(d)*2)
 		}
+		ws := wbuf[w][:len(d)]
+		decay.weights(ws, d, d0)
+		return ws
+	}
+	if err := in.Distances.Visit(ctx, f, sources, workers, func(w, src, start int, d []float64) {
+		ws := weights(w, d)
+		dem := demandW[start : start+len(d)]
+		var sum float64
+		for k, x := range ws {
+			sum += x * dem[k]
+		}
+		partial[w][src] += sum
 	}); err != nil {
 		return nil, err
 	}
@@ -406,25 +451,34 @@ func Compute(ctx context.Context, in Input) (*Result, error) {
 	// one worker, else atomic adds on the bits.
 	cells := make([]float64, n)
 	if in.Distances.Owned() {
-		if err := in.Distances.Visit(ctx, f, sources, workers, func(w, src, cell int, d float64) {
-			if r := ratio[src]; r != 0 {
-				cells[cell] += decay.weight(d, d0) * r
+		if err := in.Distances.Visit(ctx, f, sources, workers, func(w, src, start int, d []float64) {
+			r := ratio[src]
+			if r == 0 {
+				return
+			}
+			ws := weights(w, d)
+			out := cells[start : start+len(d)]
+			for k, x := range ws {
+				out[k] += x * r
 			}
 		}); err != nil {
 			return nil, err
 		}
 	} else {
 		bits := make([]atomic.Uint64, n)
-		if err := in.Distances.Visit(ctx, f, sources, workers, func(w, src, cell int, d float64) {
+		if err := in.Distances.Visit(ctx, f, sources, workers, func(w, src, start int, d []float64) {
 			r := ratio[src]
 			if r == 0 {
 				return
 			}
-			add := decay.weight(d, d0) * r
-			for {
-				old := bits[cell].Load()
-				if bits[cell].CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+add)) {
-					return
+			for k, x := range weights(w, d) {
+				add := x * r
+				b := &bits[start+k]
+				for {
+					old := b.Load()
+					if b.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+add)) {
+						break
+					}
 				}
 			}
 		}); err != nil {
@@ -468,13 +522,13 @@ func Compute(ctx context.Context, in Input) (*Result, error) {
 }
 
 // township sums cells over township i's zone.
-func township(reg *coverage.Region, i int, f coverage.Frame, pop, cells []float64, need float64) Township {
+func township(reg *coverage.Region, i int, f coverage.Frame, pop []float32, cells []float64, need float64) Township {
 	u := reg.Townships[i]
 	t := Township{Code: u.Code, Name: u.Name, Need: need, Min: math.Inf(1)}
 	z := reg.ZoneOfTownship(i)
 	var acc float64
 	add := func(k int, frac float64) {
-		p := pop[k]
+		p := float64(pop[k])
 		if p <= 0 {
 			return
 		}

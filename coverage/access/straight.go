@@ -88,21 +88,10 @@ func (s Straight) box(f coverage.Frame, p orb.Point) (catchBox, bool) {
 	return b, true
 }
 
-// correction interpolates the lattice at window cell (c, r).
-func (b *catchBox) correction(c, r int) float64 {
-	x := float64(c-b.c0) / b.su
-	y := float64(r-b.r0) / b.sv
-	u, v := min(int(x), latticeN-2), min(int(y), latticeN-2)
-	fx, fy := x-float64(u), y-float64(v)
-	k := v*latticeN + u
-	c00, c10, c01, c11 := b.corr[k], b.corr[k+1], b.corr[k+latticeN], b.corr[k+latticeN+1]
-	return (c00*(1-fx)+c10*fx)*(1-fy) + (c01*(1-fx)+c11*fx)*fy
-}
-
 // Visit implements Distances. Rows are cut into bands shared among workers;
 // each band takes the sources whose window overlaps it, so every cell is
 // visited by one worker.
-func (s Straight) Visit(ctx context.Context, f coverage.Frame, sources []orb.Point, workers int, fn func(w, src, cell int, d float64)) error {
+func (s Straight) Visit(ctx context.Context, f coverage.Frame, sources []orb.Point, workers int, fn func(w, src, start int, d []float64)) error {
 	if !(s.Radius > 0 && s.Radius <= coverage.MaxRadius) {
 		return fmt.Errorf("%w: radius %v m must be in (0, %d]", ErrBadOptions, s.Radius, coverage.MaxRadius)
 	}
@@ -133,6 +122,8 @@ func (s Straight) Visit(ctx context.Context, f coverage.Frame, sources []orb.Poi
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf []float64
+			var col [latticeN]float64
 			for band := range tasks {
 				if ctx.Err() != nil {
 					return
@@ -152,21 +143,61 @@ func (s Straight) Visit(ctx context.Context, f coverage.Frame, sources []orb.Poi
 						half := math.Sqrt((R+margin)*(R+margin)-dy*dy) / mx
 						c0 := max(int(math.Ceil((p[0]-half-f.West)/f.DX-0.5))-f.Col0, b.c0)
 						c1 := min(int(math.Floor((p[0]+half-f.West)/f.DX-0.5))-f.Col0, b.c1)
-						base := r * f.W
+						if c1 < c0 {
+							continue
+						}
+						// The lattice's correction on this row, per lattice column.
+						y := float64(r-b.r0) / b.sv
+						v := min(int(y), latticeN-2)
+						fy := y - float64(v)
+						for u := range latticeN {
+							col[u] = b.corr[v*latticeN+u]*(1-fy) + b.corr[(v+1)*latticeN+u]*fy
+						}
+						if cap(buf) < c1-c0+1 {
+							buf = make([]float64, 2*(c1-c0+1))
+						}
+						d := buf[:c1-c0+1]
+						inv := 1 / b.su
+						lon0 := f.West + (float64(f.Col0)+0.5)*f.DX
 						for c := c0; c <= c1; c++ {
-							lon := f.West + (float64(f.Col0+c)+0.5)*f.DX
-							dx := (lon - p[0]) * mx
-							d := math.Sqrt(dx*dx+dy*dy) + b.correction(c, r)
-							if d > R-1e-3 {
-								if d > R+1e-3 {
-									continue
-								}
-								if d = geo.Distance(p, orb.Point{lon, lat}); d > R {
-									continue
+							dx := (lon0 + float64(c)*f.DX - p[0]) * mx
+							x := float64(c-b.c0) * inv
+							u := min(int(x), latticeN-2)
+							corr := col[u] + (x-float64(u))*(col[u+1]-col[u])
+							d[c-c0] = math.Sqrt(dx*dx+dy*dy) + corr
+						}
+						// Distance along a parallel is unimodal: trim the ends.
+						exact := func(k int) float64 {
+							return geo.Distance(p, orb.Point{f.West + (float64(f.Col0+c0+k)+0.5)*f.DX, lat})
+						}
+						lo, hi := 0, len(d)-1
+						for ; lo <= hi; lo++ {
+							if x := d[lo]; x <= R-1e-3 {
+								break
+							} else if x <= R+1e-3 {
+								if e := exact(lo); e <= R {
+									d[lo] = e
+									break
 								}
 							}
-							fn(w, si, base+c, max(d, 0))
 						}
+						for ; hi > lo; hi-- {
+							if x := d[hi]; x <= R-1e-3 {
+								break
+							} else if x <= R+1e-3 {
+								if e := exact(hi); e <= R {
+									d[hi] = e
+									break
+								}
+							}
+						}
+						if lo > hi {
+							continue
+						}
+						for k := lo; k <= hi; k++ {
+							d[k] = max(d[k], 0)
+						}
+						fn(w, si, r*f.W+c0+lo, d[lo:hi+1])
 					}
 				}
 			}
