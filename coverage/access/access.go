@@ -257,6 +257,17 @@ type Result struct {
 	demand []float64 // P_k per frame cell
 }
 
+// MaxKeptPairs bounds the (facility, cell) weights kept between the steps
+// (4 bytes each): 2²⁸, 1 GiB.
+const MaxKeptPairs = 1 << 28
+
+type keptRun struct{ src, start, n int32 }
+
+type keptRuns struct {
+	runs []keptRun
+	w    []float32
+}
+
 // capacity returns the value of field name of f.
 func capacity(f *coverage.Facility, name string) (float64, bool) {
 	var p *int
@@ -423,16 +434,39 @@ func Compute(ctx context.Context, in Input) (*Result, error) {
 		decay.weights(ws, d, d0)
 		return ws
 	}
+	// With distances whose cells are owned by one worker, step 1 keeps each
+	// worker's runs and weights (rounded to float32, 6·10⁻⁸ relative, in both
+	// steps) for step 2, up to
+	// MaxKeptPairs in all; beyond, step 2 computes them again.
+	owned := in.Distances.Owned()
+	kept := make([]keptRuns, workers)
+	var pairs atomic.Int64
 	if err := in.Distances.Visit(ctx, f, sources, workers, func(w, src, start int, d []float64) {
 		ws := weights(w, d)
+		if owned {
+			// The weights both steps use: rounded as kept.
+			for k, x := range ws {
+				ws[k] = float64(float32(x))
+			}
+		}
 		dem := demandW[start : start+len(d)]
 		var sum float64
 		for k, x := range ws {
 			sum += x * dem[k]
 		}
 		partial[w][src] += sum
+		if owned && pairs.Add(int64(len(d))) <= MaxKeptPairs {
+			kr := &kept[w]
+			kr.runs = append(kr.runs, keptRun{src: int32(src), start: int32(start), n: int32(len(d))})
+			for _, x := range ws {
+				kr.w = append(kr.w, float32(x))
+			}
+		}
 	}); err != nil {
 		return nil, err
+	}
+	if !owned || pairs.Load() > MaxKeptPairs {
+		kept = nil
 	}
 	ratio := make([]float64, len(sources))
 	for j := range res.Facilities {
@@ -450,7 +484,31 @@ func Compute(ctx context.Context, in Input) (*Result, error) {
 	// Step 2: accessibility per cell: plain adds when each cell is visited by
 	// one worker, else atomic adds on the bits.
 	cells := make([]float64, n)
-	if in.Distances.Owned() {
+	if kept != nil {
+		var wg sync.WaitGroup
+		for w := range kept {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				kr := &kept[w]
+				off := 0
+				for _, run := range kr.runs {
+					ws := kr.w[off : off+int(run.n)]
+					off += int(run.n)
+					r := ratio[run.src]
+					if r == 0 {
+						continue
+					}
+					out := cells[run.start : int(run.start)+len(ws)]
+					for k, x := range ws {
+						out[k] += float64(x) * r
+					}
+				}
+				kr.runs, kr.w = nil, nil
+			}()
+		}
+		wg.Wait()
+	} else if owned {
 		if err := in.Distances.Visit(ctx, f, sources, workers, func(w, src, start int, d []float64) {
 			r := ratio[src]
 			if r == 0 {

@@ -156,7 +156,9 @@ func BenchmarkAccessProvince(b *testing.B) {
 		c := u.Geometry.Bound().Center()
 		return math.Hypot(c[0]-mid[0], c[1]-mid[1])
 	}
-	slices.SortFunc(sub, func(a, c coverage.Unit) int { return cmp.Or(cmp.Compare(dist(a), dist(c)), cmp.Compare(a.Code, c.Code)) })
+	slices.SortFunc(sub, func(a, c coverage.Unit) int {
+		return cmp.Or(cmp.Compare(dist(a), dist(c)), cmp.Compare(a.Code, c.Code))
+	})
 	sub = sub[:8]
 	bound := sub[0].Geometry.Bound()
 	for _, u := range sub[1:] {

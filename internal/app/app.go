@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"fangyuan/coverage"
+	"fangyuan/coverage/access"
 	"fangyuan/coverage/facility"
 	"fangyuan/coverage/popgrid"
 	"fangyuan/coverage/runs"
@@ -155,6 +156,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		boundary.NewStore(pool).Routes(),
 		popgrid.NewStore(pool).Routes(),
 		s.Runs.Routes(),
+		access.NewService(s.Runs).Routes(), // 可及性 (E2SFCA) /api/coverage/access
 		s.Gazetteer.Routes(),
 		s.Tiles.Routes(),
 		glyphs.New(glyphs.Config{Log: log}).Routes(), // /fonts/{fontstack}/{range}.pbf: map label glyphs
