@@ -36,7 +36,7 @@ type cached struct {
 	res *Result
 }
 
-const cacheSize = 4
+const cacheSize = 2 // a province result holds ≈ 650 MB of per-cell arrays
 
 // NewService returns the accessibility endpoints over rs.
 func NewService(rs *runs.Service) *Service { return &Service{runs: rs} }
