@@ -435,10 +435,10 @@ func Compute(ctx context.Context, in Input) (*Result, error) {
 		return ws
 	}
 	// With distances whose cells are owned by one worker, step 1 keeps each
-	// worker's runs and weights (rounded to float32, 6·10⁻⁸ relative, in both
-	// steps) for step 2, up to
-	// MaxKeptPairs in all; beyond, step 2 computes them again.
-	owned := in.Distances.Owned()
+	// worker's runs and weights for step 2, up to MaxKeptPairs in all; beyond,
+	// step 2 computes them again. Both steps use the weights rounded to
+	// float32 (6·10⁻⁸ relative) as kept.
+	owned := in.Distances.Owned() && n <= math.MaxInt32
 	kept := make([]keptRuns, workers)
 	var pairs atomic.Int64
 	if err := in.Distances.Visit(ctx, f, sources, workers, func(w, src, start int, d []float64) {
@@ -508,13 +508,18 @@ func Compute(ctx context.Context, in Input) (*Result, error) {
 			}()
 		}
 		wg.Wait()
-	} else if owned {
+	} else if in.Distances.Owned() {
 		if err := in.Distances.Visit(ctx, f, sources, workers, func(w, src, start int, d []float64) {
 			r := ratio[src]
 			if r == 0 {
 				return
 			}
 			ws := weights(w, d)
+			if owned { // as step 1 rounded them
+				for k, x := range ws {
+					ws[k] = float64(float32(x))
+				}
+			}
 			out := cells[start : start+len(d)]
 			for k, x := range ws {
 				out[k] += x * r
