@@ -261,6 +261,9 @@ type Result struct {
 // (4 bytes each): 2²⁸, 1 GiB.
 const MaxKeptPairs = 1 << 28
 
+// maxKept is MaxKeptPairs (tests lower it to take the other path).
+var maxKept int64 = MaxKeptPairs
+
 type keptRun struct{ src, start, n int32 }
 
 type keptRuns struct {
@@ -455,7 +458,7 @@ func Compute(ctx context.Context, in Input) (*Result, error) {
 			sum += x * dem[k]
 		}
 		partial[w][src] += sum
-		if owned && pairs.Add(int64(len(d))) <= MaxKeptPairs {
+		if owned && pairs.Add(int64(len(d))) <= maxKept {
 			kr := &kept[w]
 			kr.runs = append(kr.runs, keptRun{src: int32(src), start: int32(start), n: int32(len(d))})
 			for _, x := range ws {
@@ -465,7 +468,7 @@ func Compute(ctx context.Context, in Input) (*Result, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if !owned || pairs.Load() > MaxKeptPairs {
+	if !owned || pairs.Load() > maxKept {
 		kept = nil
 	}
 	ratio := make([]float64, len(sources))

@@ -483,3 +483,39 @@ func TestRandomEqualsPostGIS(t *testing.T) {
 		t.Logf("seed %d: %d townships, %d facilities, radius %.0f m, %s: largest relative difference %.2g", seed, len(rc.towns), len(rc.facs), rc.radius, decay, worst)
 	}
 }
+
+// TestKeptWeightsPath: step 2 from the kept weights and step 2 computing them
+// again (more pairs than maxKept) give the same cells, bit for bit.
+func TestKeptWeightsPath(t *testing.T) {
+	ctx := context.Background()
+	std, _ := coverage.DefaultStandards().Kind("eldercare_institution")
+	rc := randomInput(7)
+	reg, err := coverage.PrepareRegion(ctx, rc.grid, rc.towns, nil, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func() *Result {
+		dc, _ := ParseDecay("gaussian")
+		res, err := Compute(ctx, Input{Standard: std, Grid: rc.grid, Region: reg, Facilities: rc.facs, Distances: Straight{Radius: rc.radius}, Decay: dc, Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	kept := run()
+	defer func(v int64) { maxKept = v }(maxKept)
+	maxKept = 100
+	again := run()
+	nonzero := 0
+	for i := range kept.Cells {
+		if kept.Cells[i] != again.Cells[i] {
+			t.Fatalf("cell %d: %v kept, %v computed again", i, kept.Cells[i], again.Cells[i])
+		}
+		if kept.Cells[i] > 0 {
+			nonzero++
+		}
+	}
+	if nonzero == 0 {
+		t.Fatal("no cell reached")
+	}
+}

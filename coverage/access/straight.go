@@ -90,7 +90,7 @@ func (s Straight) box(f coverage.Frame, p orb.Point) (catchBox, bool) {
 
 // Visit implements Distances. Rows are cut into bands shared among workers;
 // each band takes the sources whose window overlaps it, so every cell is
-// visited by one worker.
+// visited by one worker, always the same one.
 func (s Straight) Visit(ctx context.Context, f coverage.Frame, sources []orb.Point, workers int, fn func(w, src, start int, d []float64)) error {
 	if !(s.Radius > 0 && s.Radius <= coverage.MaxRadius) {
 		return fmt.Errorf("%w: radius %v m must be in (0, %d]", ErrBadOptions, s.Radius, coverage.MaxRadius)
@@ -109,11 +109,12 @@ func (s Straight) Visit(ctx context.Context, f coverage.Frame, sources []orb.Poi
 	}
 	wg.Wait()
 	nb := min(f.H, workers*8)
-	tasks := make(chan [2]int, nb)
+	// Bands go to workers in a fixed order (worker w takes bands w, w+workers,
+	// …), so that each worker's sums, and the result, are the same on every run.
+	bands := make([][2]int, nb)
 	for b := range nb {
-		tasks <- [2]int{b * f.H / nb, (b+1)*f.H/nb - 1}
+		bands[b] = [2]int{b * f.H / nb, (b+1)*f.H/nb - 1}
 	}
-	close(tasks)
 	R := s.Radius
 	// The row spans come from the uncorrected metric: widen them by more than
 	// its error.
@@ -124,7 +125,8 @@ func (s Straight) Visit(ctx context.Context, f coverage.Frame, sources []orb.Poi
 			defer wg.Done()
 			var buf []float64
 			var col [latticeN]float64
-			for band := range tasks {
+			for bi := w; bi < nb; bi += workers {
+				band := bands[bi]
 				if ctx.Err() != nil {
 					return
 				}
