@@ -19,6 +19,7 @@ import (
 const coverageUsage = `coverage --kind KIND --townships T.geojson --facilities F.csv|F.geojson --population P.tif -o OUT.xlsx|.csv|.geojson
        coverage standards            (print the default service standards, to copy and edit)
        coverage report --run ID --county CODE -o OUT.pdf|.xlsx   (a run in the database)
+       coverage access --kind K ...  (capacity-aware accessibility, E2SFCA; see coverage access -h)
 
 Computes, from files alone (no database), which townships fail the service standard of a
 facility kind, by how much, and who is left out: per township the layer population, the
@@ -72,6 +73,9 @@ func (b *coverageBands) Set(s string) error {
 
 // cmdCoverage runs `fangyuan coverage`.
 func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "access" {
+		return cmdCoverageAccess(ctx, args[1:], stdout)
+	}
 	if len(args) > 0 && args[0] == "standards" {
 		_, err := stdout.Write(coverage.DefaultStandardsJSON)
 		return err

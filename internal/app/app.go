@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"fangyuan/coverage"
+	"fangyuan/coverage/access"
 	"fangyuan/coverage/facility"
 	"fangyuan/coverage/plan"
 	"fangyuan/coverage/popgrid"
@@ -176,6 +177,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		popgrid.NewStore(pool).Routes(),
 		s.Runs.Routes(),
 		planner.Routes(), // 选址建议 POST /api/plans
+		access.NewService(s.Runs).Routes(), // 可及性 (E2SFCA) /api/coverage/access
 		s.Gazetteer.Routes(),
 		s.Tiles.Routes(),
 		glyphs.New(glyphs.Config{Log: log}).Routes(), // /fonts/{fontstack}/{range}.pbf: map label glyphs
