@@ -31,9 +31,9 @@ type Incremental struct {
 	reach  Straight
 	counts []uint16 // per frame cell: operating facilities reaching it
 	t, v   unitIndex
-	// Facilities by ID, as last set.
-	facs  map[string]*incFacility
-	order []string // IDs in input order
+	// Facilities by ID, and in input order, as last set.
+	facs map[string]*incFacility
+	list []*incFacility
 	// Village centre cells (-1 outside the frame).
 	vCenter  []int
 	gridTot  float64
@@ -57,8 +57,11 @@ type incFacility struct {
 type unitIndex struct {
 	// cell is, per frame cell, the unit it lies wholly in (one run), -1 when in
 	// none, -2 when it is split or shared: then multi holds the entries.
-	cell  []int32
-	multi map[int32][]unitEntry
+	cell []int32
+	// multi maps a split cell to offset<<16 | count in flat (no pointers: the
+	// garbage collector need not scan it).
+	multi map[int32]uint64
+	flat  []unitEntry
 	// Per unit: layer population (fixed), covered population, and the number of
 	// populated cell entries and of reached ones.
 	pop, covered       []float64
@@ -148,25 +151,27 @@ func NewIncremental(ctx context.Context, in Input) (*Incremental, error) {
 func newUnitIndex(e *engine, zones []Zone) unitIndex {
 	W := e.f.W
 	u := unitIndex{
-		cell: make([]int32, e.f.Len()), multi: map[int32][]unitEntry{},
+		cell: make([]int32, e.f.Len()),
 		pop: make([]float64, len(zones)), covered: make([]float64, len(zones)),
 		entries: make([]int32, len(zones)), reachedIn: make([]int32, len(zones)),
 	}
 	for i := range u.cell {
 		u.cell[i] = -1
 	}
+	// First the entries of split cells as lists, then packed flat.
+	lists := map[int32][]unitEntry{}
 	add := func(i int, z int32, frac float64, whole bool) {
 		switch c := u.cell[i]; {
 		case c == -1 && whole:
 			u.cell[i] = z
 		case c == -1:
 			u.cell[i] = -2
-			u.multi[int32(i)] = []unitEntry{{z, frac}}
+			lists[int32(i)] = []unitEntry{{z, frac}}
 		case c >= 0:
 			u.cell[i] = -2
-			u.multi[int32(i)] = []unitEntry{{c, 1}, {z, frac}}
+			lists[int32(i)] = []unitEntry{{c, 1}, {z, frac}}
 		default:
-			u.multi[int32(i)] = append(u.multi[int32(i)], unitEntry{z, frac})
+			lists[int32(i)] = append(lists[int32(i)], unitEntry{z, frac})
 		}
 	}
 	for zi := range zones {
@@ -196,6 +201,17 @@ func newUnitIndex(e *engine, zones []Zone) unitIndex {
 		}
 		u.pop[zi] = p // the same order of sums as engine.sums
 	}
+	keys := make([]int32, 0, len(lists))
+	for k := range lists {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	u.multi = make(map[int32]uint64, len(keys))
+	for _, k := range keys {
+		l := lists[k]
+		u.multi[k] = uint64(len(u.flat))<<16 | uint64(len(l))
+		u.flat = append(u.flat, l...)
+	}
 	return u
 }
 
@@ -213,7 +229,8 @@ func (u *unitIndex) flip(e *engine, i int, sign float64) {
 			u.reachedIn[c] += int32(sign)
 		}
 	default:
-		for _, en := range u.multi[int32(i)] {
+		m := u.multi[int32(i)]
+		for _, en := range u.flat[m>>16:][:m&0xffff] {
 			w := v * en.frac
 			u.covered[en.unit] += sign * w
 			if w > 0 {
@@ -237,29 +254,66 @@ func (u *unitIndex) coveredOf(k int) float64 {
 // Set replaces the facility set by fs (IDs must be unique and non-empty) and
 // updates the state: facilities removed, moved, closed or opened have their
 // catchments removed and added; other changes (beds, names) touch no cells.
+// Set keeps fs: the caller must not change it afterwards.
+// When fs keeps the previous facilities in their order (changed or not) and
+// appends new ones, the difference is found position by position; otherwise by ID.
 func (x *Incremental) Set(ctx context.Context, fs []Facility) error {
 	if err := checkFacilities(fs); err != nil {
 		return err
 	}
+	for i := range fs {
+		if fs[i].ID == "" {
+			return fmt.Errorf("%w: %s: a what-if scenario needs an ID for every facility", ErrBadFacility, where(&fs[i], i))
+		}
+	}
+	x.Touched, x.Flipped = 0, 0
+	same := 0
+	for same < min(len(fs), len(x.list)) && fs[same].ID == x.list[same].f.ID {
+		same++
+	}
+	tail := map[string]bool{}
+	fast := same == len(x.list)
+	for i := same; fast && i < len(fs); i++ {
+		id := fs[i].ID
+		fast = !tail[id] && x.facs[id] == nil
+		tail[id] = true
+	}
+	if !fast {
+		return x.setByID(ctx, fs)
+	}
+	list := make([]*incFacility, len(fs))
+	for i := range same {
+		if err := x.update(x.list[i], &fs[i]); err != nil {
+			return err
+		}
+		list[i] = x.list[i]
+	}
+	for i := same; i < len(fs); i++ {
+		st, err := x.add(&fs[i])
+		if err != nil {
+			return err
+		}
+		list[i] = st
+	}
+	x.list = list
+	x.facility = fs
+	return ctx.Err()
+}
+
+// setByID is Set matching the facilities by ID.
+func (x *Incremental) setByID(ctx context.Context, fs []Facility) error {
 	next := make(map[string]*Facility, len(fs))
-	order := make([]string, 0, len(fs))
 	for i := range fs {
 		f := &fs[i]
-		if f.ID == "" {
-			return fmt.Errorf("%w: %s: a what-if scenario needs an ID for every facility", ErrBadFacility, where(f, i))
-		}
 		if _, dup := next[f.ID]; dup {
 			return fmt.Errorf("%w: %s: facility ID %q appears twice", ErrBadFacility, where(f, i), f.ID)
 		}
 		next[f.ID] = f
-		order = append(order, f.ID)
 	}
-	x.Touched, x.Flipped = 0, 0
-	// Remove the catchments that go away or move.
-	for _, id := range x.order { // input order: the deltas are summed deterministically
-		old := x.facs[id]
-		nf, ok := next[id]
-		if ok && nf.Location == old.f.Location && (statusOf(*nf) == StatusOperating) == old.operating {
+	// Remove the facilities that go away, in the previous order (the deltas are
+	// summed deterministically).
+	for _, old := range x.list {
+		if _, ok := next[old.f.ID]; ok {
 			continue
 		}
 		if old.operating {
@@ -267,33 +321,75 @@ func (x *Incremental) Set(ctx context.Context, fs []Facility) error {
 				return err
 			}
 		}
-		delete(x.facs, id)
+		delete(x.facs, old.f.ID)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// Add the new ones; refresh the others' attributes.
-	reg := x.e.reg
-	for _, id := range order {
-		nf := next[id]
-		if old, ok := x.facs[id]; ok {
-			old.f = *nf
+	list := make([]*incFacility, len(fs))
+	for i := range fs {
+		if old := x.facs[fs[i].ID]; old != nil {
+			if err := x.update(old, &fs[i]); err != nil {
+				return err
+			}
+			list[i] = old
 			continue
 		}
-		st := &incFacility{f: *nf, operating: statusOf(*nf) == StatusOperating, township: reg.Locate(nf.Location), village: -1}
+		st, err := x.add(&fs[i])
+		if err != nil {
+			return err
+		}
+		list[i] = st
+	}
+	x.list = list
+	x.facility = fs
+	return ctx.Err()
+}
+
+// add counts a new facility.
+func (x *Incremental) add(nf *Facility) (*incFacility, error) {
+	reg := x.e.reg
+	st := &incFacility{f: *nf, operating: statusOf(*nf) == StatusOperating, township: reg.Locate(nf.Location), village: -1}
+	if len(reg.Villages) > 0 {
+		st.village = reg.LocateVillage(nf.Location)
+	}
+	if st.operating {
+		if err := x.catchment(nf.Location, +1); err != nil {
+			return nil, err
+		}
+		st.catchment = x.lastCatchment
+	}
+	x.facs[nf.ID] = st
+	return st, nil
+}
+
+// update changes a counted facility into nf (same ID): a new location or
+// operating state moves its catchment.
+func (x *Incremental) update(st *incFacility, nf *Facility) error {
+	operating := statusOf(*nf) == StatusOperating
+	if nf.Location == st.f.Location && operating == st.operating {
+		st.f = *nf
+		return nil
+	}
+	if st.operating {
+		if err := x.catchment(st.f.Location, -1); err != nil {
+			return err
+		}
+	}
+	reg := x.e.reg
+	if nf.Location != st.f.Location {
+		st.township = reg.Locate(nf.Location)
 		if len(reg.Villages) > 0 {
 			st.village = reg.LocateVillage(nf.Location)
 		}
-		if st.operating {
-			if err := x.catchment(nf.Location, +1); err != nil {
-				return err
-			}
-			st.catchment = x.lastCatchment
-		}
-		x.facs[id] = st
 	}
-	x.order = order
-	x.facility = slices.Clone(fs)
+	st.f, st.operating, st.catchment = *nf, operating, 0
+	if operating {
+		if err := x.catchment(nf.Location, +1); err != nil {
+			return err
+		}
+		st.catchment = x.lastCatchment
+	}
 	return nil
 }
 
@@ -378,8 +474,7 @@ func (x *Incremental) Result() *Result {
 	res.Facilities = make([]FacilityResult, len(x.facility))
 	fTownship := make([]int, len(x.facility))
 	fVillage := make([]int, len(x.facility))
-	for i, id := range x.order {
-		st := x.facs[id]
+	for i, st := range x.list {
 		switch statusOf(st.f) {
 		case StatusOperating:
 			res.Operating++

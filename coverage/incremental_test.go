@@ -17,7 +17,7 @@ func relClose(a, b float64) bool {
 }
 
 // sameUnits compares every number and flag of two unit lists.
-func sameUnits(t *testing.T, step, level string, got, want []UnitResult) {
+func sameUnits(t testing.TB, step, level string, got, want []UnitResult) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d %s, want %d", step, len(got), level, len(want))
@@ -58,7 +58,7 @@ func sameUnits(t *testing.T, step, level string, got, want []UnitResult) {
 }
 
 // sameResult compares an incremental result with a full run, cell by cell too.
-func sameResult(t *testing.T, step string, x *Incremental, got, want *Result) {
+func sameResult(t testing.TB, step string, x *Incremental, got, want *Result) {
 	t.Helper()
 	sameUnits(t, step, "township", got.Townships, want.Townships)
 	sameUnits(t, step, "village", got.Villages, want.Villages)

@@ -23,6 +23,7 @@ import (
 	"fangyuan/coverage/facility"
 	"fangyuan/coverage/popgrid"
 	"fangyuan/coverage/runs"
+	"fangyuan/coverage/scenario"
 	"fangyuan/gazetteer"
 	"fangyuan/gazetteer/addr"
 	"fangyuan/gazetteer/boundary"
@@ -155,6 +156,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		boundary.NewStore(pool).Routes(),
 		popgrid.NewStore(pool).Routes(),
 		s.Runs.Routes(),
+		scenario.NewService(pool, s.Runs).Routes(), // what-if scenarios (规划情景) on the runs' inputs
 		s.Gazetteer.Routes(),
 		s.Tiles.Routes(),
 		glyphs.New(glyphs.Config{Log: log}).Routes(), // /fonts/{fontstack}/{range}.pbf: map label glyphs
