@@ -39,6 +39,7 @@ bench: deps
 # SQL formulation in the same run (figures in docs/BENCHMARKS.md).
 bench-coverage: deps
 	$(GO) test -run '^$$' -bench '^BenchmarkCoverageProvince$$' -benchtime 1x -timeout 30m ./coverage/
+	$(GO) test -run '^$$' -bench '^BenchmarkWhatIfProvince$$' -benchtime 1x -timeout 30m ./coverage/
 
 # In-memory reverse lookups and HTTP reverse against PostGIS ST_Covers; search and parsing over
 # the national division table plus 1.6 M synthetic addresses; GET /api/divisions/{code} at

@@ -46,7 +46,7 @@ func BenchmarkWhatIfProvince(b *testing.B) {
 	bound := frameBound(reg.Frame)
 	var edits []time.Duration
 	var runs, sets, cpus []time.Duration
-	touched, flipped := 0, 0
+	touched, flipped, total := 0, 0, 0
 	b.ResetTimer()
 	for b.Loop() {
 		edits, runs, sets, cpus = edits[:0], runs[:0], sets[:0], cpus[:0]
@@ -56,7 +56,7 @@ func BenchmarkWhatIfProvince(b *testing.B) {
 			case 0:
 				beds := 60
 				p := orb.Point{bound.Min[0] + rng.Float64()*(bound.Max[0]-bound.Min[0]), bound.Min[1] + rng.Float64()*(bound.Max[1]-bound.Min[1])}
-				fs = append(fs, Facility{ID: fmt.Sprintf("PLAN-%d", k), Location: p, Beds: &beds})
+				fs = append(fs, Facility{ID: fmt.Sprintf("PLAN-%d", total), Location: p, Beds: &beds})
 				what = "add"
 			case 1:
 				i := rng.IntN(len(fs))
@@ -83,6 +83,7 @@ func BenchmarkWhatIfProvince(b *testing.B) {
 			cpus = append(cpus, cpuTime()-c1)
 			touched += x.Touched
 			flipped += x.Flipped
+			total++
 			if k%10 == 0 || k == 29 { // the full run as baseline and check
 				in.Facilities = next
 				runtime.GC()
@@ -115,7 +116,7 @@ func BenchmarkWhatIfProvince(b *testing.B) {
 	b.Logf("input: %d×%d grid, %d townships, %d facilities, radius %g m; prepare region %v, incremental state %v, GOMAXPROCS %d",
 		d.grid.Width, d.grid.Height, len(d.townships), len(d.facilities), std.RadiusM, prep.Round(time.Millisecond), setup.Round(time.Millisecond), runtime.GOMAXPROCS(0))
 	b.Logf("what-if edit (Set + Result) over %d edits: median %v, max %v; full Run on the prepared region (baseline, median of %d): %v; %.0f× faster; cells visited per edit %d, flipped %d; every checked result equal to the full run",
-		len(edits), med.Round(time.Microsecond), worst.Round(time.Microsecond), len(runs), full.Round(time.Millisecond), full.Seconds()/med.Seconds(), touched/len(edits), flipped/len(edits))
+		len(edits), med.Round(time.Microsecond), worst.Round(time.Microsecond), len(runs), full.Round(time.Millisecond), full.Seconds()/med.Seconds(), touched/total, flipped/total)
 	b.Logf("of which Set (the cells) median %v; process CPU time per edit (all threads, GC included) median %v, max %v; load average at the end %s",
 		sets[len(sets)/2].Round(time.Microsecond), cpus[len(cpus)/2].Round(time.Microsecond), cpus[len(cpus)-1].Round(time.Microsecond), loadAvg())
 	b.Logf("target: an edit ≤ 50 ms: %v (max %v)", worst <= 50*time.Millisecond, worst.Round(time.Microsecond))
