@@ -39,6 +39,7 @@ bench: deps
 # SQL formulation in the same run (figures in docs/BENCHMARKS.md).
 bench-coverage: deps
 	$(GO) test -run '^$$' -bench '^BenchmarkCoverageProvince$$' -benchtime 1x -timeout 30m ./coverage/
+	$(GO) test -run '^$$' -bench '^BenchmarkWhatIfProvince$$' -benchtime 1x -timeout 30m ./coverage/
 
 # Site suggestions (选址建议): 50 sites from 25,000 candidates at province size, with the plain
 # greedy as the baseline in the same run (figures in docs/BENCHMARKS.md).

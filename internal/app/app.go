@@ -25,6 +25,7 @@ import (
 	"fangyuan/coverage/plan"
 	"fangyuan/coverage/popgrid"
 	"fangyuan/coverage/runs"
+	"fangyuan/coverage/scenario"
 	"fangyuan/gazetteer"
 	"fangyuan/gazetteer/addr"
 	"fangyuan/gazetteer/boundary"
@@ -178,6 +179,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		s.Runs.Routes(),
 		planner.Routes(), // 选址建议 POST /api/plans
 		access.NewService(s.Runs).Routes(), // 可及性 (E2SFCA) /api/coverage/access
+		scenario.NewService(pool, s.Runs).Routes(), // what-if scenarios (规划情景) on the runs' inputs
 		s.Gazetteer.Routes(),
 		s.Tiles.Routes(),
 		glyphs.New(glyphs.Config{Log: log}).Routes(), // /fonts/{fontstack}/{range}.pbf: map label glyphs
