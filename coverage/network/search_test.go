@@ -1,6 +1,7 @@
 package network
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -29,6 +30,16 @@ func randomGraph(rng *rand.Rand, n, m, maxCost int) *Graph {
 // random graphs with zero-cost arcs, arcs far shorter and far longer than a
 // bucket, many sources and limits from a fraction of one arc to the whole graph.
 func TestBoundedEqualsDijkstra(t *testing.T) {
+	for _, sortFrom := range []int{0, math.MaxInt} { // rounds sorted by node, and not
+		t.Run(fmt.Sprintf("sortRoundsFrom=%d", sortFrom), func(t *testing.T) {
+			defer func(v int) { sortRoundsFrom = v }(sortRoundsFrom)
+			sortRoundsFrom = sortFrom
+			boundedEqualsDijkstra(t)
+		})
+	}
+}
+
+func boundedEqualsDijkstra(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 7))
 	for trial := range 60 {
 		n := 50 + rng.IntN(3000)
