@@ -145,21 +145,9 @@ func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("%w: --crs: %v", errUsage, err)
 	}
 
-	stds := coverage.DefaultStandards()
-	if *standards != "" {
-		if stds, err = coverage.LoadStandards(*standards); err != nil {
-			return err
-		}
-	}
-	std, err := stds.Kind(*kind)
+	stds, std, err := kindStandard(*standards, *kind, *radius)
 	if err != nil {
 		return err
-	}
-	if *radius != 0 {
-		if !(*radius > 0 && *radius <= coverage.MaxRadius) {
-			return fmt.Errorf("%w: --radius %v: want metres in (0, %d]", errUsage, *radius, coverage.MaxRadius)
-		}
-		std.RadiusM = *radius
 	}
 
 	if *reach != "straight" && *reach != "travel" {
@@ -354,4 +342,28 @@ func count(v float64) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// kindStandard loads the standards file (the built-in standards when path is "")
+// and returns them with kind's standard, its radius replaced by radius when
+// radius is not 0 (the --standards, --kind and --radius flags of the commands on files).
+func kindStandard(path, kind string, radius float64) (*coverage.Standards, coverage.Standard, error) {
+	stds := coverage.DefaultStandards()
+	if path != "" {
+		var err error
+		if stds, err = coverage.LoadStandards(path); err != nil {
+			return nil, coverage.Standard{}, err
+		}
+	}
+	std, err := stds.Kind(kind)
+	if err != nil {
+		return nil, coverage.Standard{}, err
+	}
+	if radius != 0 {
+		if !(radius > 0 && radius <= coverage.MaxRadius) {
+			return nil, coverage.Standard{}, fmt.Errorf("%w: --radius %v: want metres in (0, %d]", errUsage, radius, coverage.MaxRadius)
+		}
+		std.RadiusM = radius
+	}
+	return stds, std, nil
 }

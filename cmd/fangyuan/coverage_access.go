@@ -76,21 +76,9 @@ func cmdCoverageAccess(ctx context.Context, args []string, stdout io.Writer) err
 	if err != nil {
 		return fmt.Errorf("%w: --crs: %v", errUsage, err)
 	}
-	stds := coverage.DefaultStandards()
-	if *standards != "" {
-		if stds, err = coverage.LoadStandards(*standards); err != nil {
-			return err
-		}
-	}
-	std, err := stds.Kind(*kind)
+	stds, std, err := kindStandard(*standards, *kind, *radius)
 	if err != nil {
 		return err
-	}
-	if *radius != 0 {
-		if !(*radius > 0 && *radius <= coverage.MaxRadius) {
-			return fmt.Errorf("%w: --radius %v: want metres in (0, %d]", errUsage, *radius, coverage.MaxRadius)
-		}
-		std.RadiusM = *radius
 	}
 	if _, _, err := access.FieldFor(std, *field); err != nil {
 		return fmt.Errorf("%w: --field: %v", errUsage, err)

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"fangyuan/coverage"
 	"fangyuan/coverage/inputs"
 	"fangyuan/coverage/plan"
 	"fangyuan/geo"
@@ -92,21 +91,9 @@ func cmdPlan(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w: --crs: %v", errUsage, err)
 	}
-	stds := coverage.DefaultStandards()
-	if *standards != "" {
-		if stds, err = coverage.LoadStandards(*standards); err != nil {
-			return err
-		}
-	}
-	std, err := stds.Kind(*kind)
+	_, std, err := kindStandard(*standards, *kind, *radius)
 	if err != nil {
 		return err
-	}
-	if *radius != 0 {
-		if !(*radius > 0 && *radius <= coverage.MaxRadius) {
-			return fmt.Errorf("%w: --radius %v: want metres in (0, %d]", errUsage, *radius, coverage.MaxRadius)
-		}
-		std.RadiusM = *radius
 	}
 	host := importers.HostFS{}
 	uopts := inputs.UnitFileOptions{CodeField: *codeField, NameField: *nameField, Encoding: *encoding}
