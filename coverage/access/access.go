@@ -531,27 +531,33 @@ func Compute(ctx context.Context, in Input) (*Result, error) {
 			return nil, err
 		}
 	} else {
-		bits := make([]atomic.Uint64, n)
-		if err := in.Distances.Visit(ctx, f, sources, workers, func(w, src, start int, d []float64) {
-			r := ratio[src]
-			if r == 0 {
-				return
-			}
-			for k, x := range weights(w, d) {
-				add := x * r
-				b := &bits[start+k]
-				for {
-					old := b.Load()
-					if b.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+add)) {
-						break
-					}
-				}
-			}
-		}); err != nil {
-			return nil, err
+		// A cell is reached from sources of several workers, in an order that
+		// depends on scheduling: the sums are kept in fixed point, int64 units
+		// of bound/2⁶² with bound = Σ R_j (no A_i exceeds it, W ≤ 1), whose
+		// adds commute, so a run gives the same bits whatever the order and the
+		// number of workers (float adds differed in the last bits between runs).
+		// Each add rounds by at most bound·2⁻⁶³.
+		var bound float64
+		for _, r := range ratio {
+			bound += r
 		}
-		for i := range cells {
-			cells[i] = math.Float64frombits(bits[i].Load())
+		if bound > 0 {
+			scale := math.Ldexp(1, 62) / bound
+			acc := make([]atomic.Int64, n)
+			if err := in.Distances.Visit(ctx, f, sources, workers, func(w, src, start int, d []float64) {
+				r := ratio[src]
+				if r == 0 {
+					return
+				}
+				for k, x := range weights(w, d) {
+					acc[start+k].Add(int64(math.Round(x * r * scale)))
+				}
+			}); err != nil {
+				return nil, err
+			}
+			for i := range cells {
+				cells[i] = float64(acc[i].Load()) / scale
+			}
 		}
 	}
 	res.Cells, res.Inside, res.demand = cells, inside, demandW

@@ -137,5 +137,22 @@ func TestTravelEqualsSingleSourceReach(t *testing.T) {
 			worst = max(worst, d/want[i])
 		}
 	}
+	// The same bits on every run and with any number of workers.
+	for _, workers := range []int{1, 2, 3, 2} {
+		again, err := Compute(ctx, Input{Standard: std, Grid: g, Region: reg, Facilities: facs, Distances: Travel{tr}, Decay: dc, Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range res.Cells {
+			if math.Float64bits(again.Cells[i]) != math.Float64bits(res.Cells[i]) {
+				t.Fatalf("%d workers: cell %d: A = %v, first run (2 workers) %v", workers, i, again.Cells[i], res.Cells[i])
+			}
+		}
+		for i := range res.Townships {
+			if a, b := again.Townships[i], res.Townships[i]; math.Float64bits(a.Mean) != math.Float64bits(b.Mean) || math.Float64bits(a.Shortfall) != math.Float64bits(b.Shortfall) {
+				t.Fatalf("%d workers: township %s: mean %v shortfall %v, first run %v %v", workers, a.Code, a.Mean, a.Shortfall, b.Mean, b.Shortfall)
+			}
+		}
+	}
 	t.Logf("travel 10 min drive: %d (institution, cell) pairs, mean %.4f beds per person, largest relative difference per cell %.2g (float32 costs of the reference)", reached, res.Mean, worst)
 }
