@@ -106,8 +106,19 @@ func NewCounty(res *coverage.Result, county string, geoms map[string]orb.MultiPo
 			c.Name = u.Name
 		}
 	}
+	// The county's gaps: its own, its townships' and villages', and its
+	// prefecture's (地级市: the first 4 digits of the code, for kinds with a
+	// prefecture rule).
+	pref := ""
+	if len(code) >= 4 {
+		pref = code[:4]
+	}
 	for _, g := range res.Gaps {
-		if (g.Level == coverage.LevelTownship && in[g.Code]) || (g.Level == coverage.LevelCounty && g.Code == code) {
+		switch {
+		case g.Level == coverage.LevelTownship && in[g.Code],
+			g.Level == coverage.LevelVillage && in[g.Parent],
+			g.Level == coverage.LevelCounty && g.Code == code,
+			g.Level == coverage.LevelPrefecture && g.Code == pref:
 			c.Gaps = append(c.Gaps, g)
 		}
 	}
@@ -178,18 +189,38 @@ func (c *County) Standards() [][2]string {
 }
 
 func presenceText(p coverage.Presence) string {
-	lvl := map[coverage.Level]string{coverage.LevelVillage: "村 village", coverage.LevelTownship: "乡镇 township", coverage.LevelCounty: "县 county"}[p.Level]
-	if lvl == "" {
-		lvl = string(p.Level)
-	}
-	s := fmt.Sprintf("每个%s至少 %d 个 (≥ %d per %s)", strings.Fields(lvl)[0], p.Min, p.Min, p.Level)
-	if p.Min == 0 {
+	zh := strings.Fields(levelName(p.Level))[0]
+	var s string
+	switch {
+	case p.Min == 0 && p.Max == 0:
 		s = "无数量要求 none (min 0 per " + string(p.Level) + ")"
+	case p.Max > 0:
+		s = fmt.Sprintf("每个%s %d–%d 个 (%d–%d per %s)", zh, p.Min, p.Max, p.Min, p.Max, p.Level)
+	default:
+		s = fmt.Sprintf("每个%s至少 %d 个 (≥ %d per %s)", zh, p.Min, p.Min, p.Level)
 	}
 	if p.VillagesServed {
 		s += "; 每个村中心须在服务范围内 every village centre reached"
 	}
+	if v := p.VillageShare; v != nil {
+		s += "; 村（社区）覆盖比例 village share: " + villageShareZh(*v) + " (" + v.String() + ")"
+	}
 	return s
+}
+
+// villageShareZh is a share-of-villages target in Chinese.
+func villageShareZh(v coverage.VillageShare) string {
+	if v.All > 0 {
+		return fmt.Sprintf("村和社区 %g %%", 100*v.All)
+	}
+	var parts []string
+	if v.Urban > 0 {
+		parts = append(parts, fmt.Sprintf("城市社区 %g %%", 100*v.Urban))
+	}
+	if v.Rural > 0 {
+		parts = append(parts, fmt.Sprintf("农村 %g %%", 100*v.Rural))
+	}
+	return strings.Join(parts, "，")
 }
 
 func nonEmpty(prefix, s string) string {
@@ -201,12 +232,15 @@ func nonEmpty(prefix, s string) string {
 
 // flagNames are the Chinese names of the flags.
 var flagNames = map[string]string{
-	coverage.FlagNoFacility:        "无设施",
-	coverage.FlagCountyNoFacility:  "县无设施",
-	coverage.FlagVillageGaps:       "村缺口",
-	coverage.FlagNotServed:         "村未覆盖",
-	coverage.FlagBelowTarget:       "低于目标",
-	coverage.FlagCapacityShortfall: "容量不足",
+	coverage.FlagNoFacility:           "无设施",
+	coverage.FlagCountyNoFacility:     "县无设施",
+	coverage.FlagVillageGaps:          "村缺口",
+	coverage.FlagNotServed:            "村未覆盖",
+	coverage.FlagBelowTarget:          "低于目标",
+	coverage.FlagCapacityShortfall:    "容量不足",
+	coverage.FlagTooMany:              "设施过多",
+	coverage.FlagPrefectureNoFacility: "地级市无设施",
+	coverage.FlagVillageShare:         "村覆盖比例不足",
 }
 
 // flagsZh writes flags in Chinese with the code, e.g. "无设施 NO_FACILITY".

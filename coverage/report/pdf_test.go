@@ -16,6 +16,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/xuri/excelize/v2"
 
+	"fangyuan/coverage"
 	"fangyuan/coverage/inputs"
 	"fangyuan/internal/testenv"
 )
@@ -242,5 +243,102 @@ func TestShareClasses(t *testing.T) {
 		if classOf(cs, 0.0) != 0 || classOf(cs, 1.0) != len(cs)-1 {
 			t.Errorf("target %v: 0 and 1 in classes %d and %d", c.target, classOf(cs, 0), classOf(cs, 1))
 		}
+	}
+}
+
+// TestCountyReportRuleLevels: the county report carries the gaps of every
+// level a kind's rule applies to — the prefecture (地级市) for a prefecture rule
+// with a maximum, villages for a share-of-villages rule — and states the rule
+// with its maximum and share in Chinese and English, in the PDF as in the XLSX.
+func TestCountyReportRuleLevels(t *testing.T) {
+	geoms := demoTownshipGeoms(t)
+	cases := []struct {
+		kind   string
+		facs   []coverage.Facility
+		level  coverage.Level
+		flag   string
+		rule   []string // in the standards applied
+		zhFlag string
+	}{
+		// Three regional child-welfare facilities in the demo county's
+		// prefecture (3399): one more than the rule's maximum of 2.
+		{"regional_child_welfare", []coverage.Facility{
+			{ID: "R1", Name: "甲", Location: orb.Point{119.88, 28.24}},
+			{ID: "R2", Name: "乙", Location: orb.Point{119.70, 28.36}},
+			{ID: "R3", Name: "丙", Location: orb.Point{119.881, 28.241}},
+		}, coverage.LevelPrefecture, coverage.FlagTooMany, []string{"每个地级市 1–2 个", "1–2 per prefecture"}, "设施过多"},
+		// One canteen for the whole county: most villages are beyond it.
+		{"elderly_canteen", []coverage.Facility{
+			{ID: "C1", Name: "幸福食堂", Location: orb.Point{119.88, 28.24}},
+		}, coverage.LevelTownship, coverage.FlagVillageShare, []string{"村（社区）覆盖比例", "of villages and communities"}, "村覆盖比例不足"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.kind, func(t *testing.T) {
+			res := demoResultWith(t, tc.kind, tc.facs)
+			var want []coverage.Gap
+			for _, g := range res.Gaps {
+				if g.Level == tc.level && slices.Contains(g.Flags, tc.flag) {
+					want = append(want, g)
+				}
+			}
+			if len(want) == 0 {
+				t.Fatalf("test data: the run has no %s gap flagged %s: %+v", tc.level, tc.flag, res.Gaps)
+			}
+			c, err := NewCounty(res, "339901", geoms, nil, Meta{RunID: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range want {
+				if !slices.ContainsFunc(c.Gaps, func(g coverage.Gap) bool { return g.Level == w.Level && g.Code == w.Code }) {
+					t.Errorf("the county report lacks the %s gap %s (%v)", w.Level, w.Code, w.Flags)
+				}
+			}
+			var rule string
+			for _, r := range c.Standards() {
+				if strings.HasPrefix(r[0], "存在规则") {
+					rule = r[1]
+				}
+			}
+			for _, s := range tc.rule {
+				if !strings.Contains(rule, s) {
+					t.Errorf("presence rule %q lacks %q", rule, s)
+				}
+			}
+			var buf bytes.Buffer
+			if err := WriteCountyXLSX(&buf, c); err != nil {
+				t.Fatal(err)
+			}
+			f, err := excelize.OpenReader(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gaps, err := f.GetRows(SheetGaps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, r := range gaps[1:] {
+				found = found || (len(r) > 9 && r[2] == want[0].Code && strings.Contains(r[9], tc.flag) && strings.Contains(r[1], strings.Fields(levelName(tc.level))[0]))
+			}
+			if !found {
+				t.Errorf("the XLSX gaps sheet has no row for %s %s with %s: %v", tc.level, want[0].Code, tc.flag, gaps)
+			}
+			// The PDF, as pdftotext reads it: the rule and the flag in Chinese.
+			dir := t.TempDir()
+			buf.Reset()
+			if err := WriteCountyPDF(&buf, c); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "r.pdf")
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			text := strings.Join(strings.Fields(tool(t, "pdftotext", path, "-")), "")
+			for _, s := range []string{tc.zhFlag, strings.ReplaceAll(tc.rule[0], " ", "")} {
+				if !strings.Contains(text, s) {
+					t.Errorf("pdftotext has no %q", s)
+				}
+			}
+		})
 	}
 }

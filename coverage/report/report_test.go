@@ -28,6 +28,13 @@ func (hostFS) Open(name string) (fs.File, error) { return os.Open(filepath.FromS
 // outside every township.
 func demoResult(t *testing.T, kind string) *coverage.Result {
 	t.Helper()
+	return demoResultWith(t, kind, nil)
+}
+
+// demoResultWith is demoResult with the given facilities (nil: the kind's
+// demo file) instead of the demo file's.
+func demoResultWith(t *testing.T, kind string, facs []coverage.Facility) *coverage.Result {
+	t.Helper()
 	dir := filepath.Join(testenv.RepoRoot(t), "data", "demo")
 	g, err := inputs.LoadPopulation(filepath.Join(dir, "population.tif"), nil)
 	if err != nil {
@@ -46,8 +53,10 @@ func demoResult(t *testing.T, kind string) *coverage.Result {
 	if in.Counties, err = inputs.LoadUnits(hostFS{}, filepath.Join(dir, "boundaries", "county.geojson"), "counties", inputs.UnitFileOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if in.Facilities, err = inputs.LoadFacilities(hostFS{}, filepath.Join(dir, "facilities", kind+".csv"), inputs.FacilityFileOptions{}); err != nil {
-		t.Fatal(err)
+	if in.Facilities = facs; facs == nil {
+		if in.Facilities, err = inputs.LoadFacilities(hostFS{}, filepath.Join(dir, "facilities", kind+".csv"), inputs.FacilityFileOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	in.Facilities = append(in.Facilities, coverage.Facility{ID: "OUT-1", Name: "海上设施", Location: [2]float64{120.3, 28.3}})
 	res, err := coverage.Run(context.Background(), in)

@@ -203,6 +203,8 @@ func levelName(l coverage.Level) string {
 		return "乡镇 township"
 	case coverage.LevelVillage:
 		return "村 village"
+	case coverage.LevelPrefecture:
+		return "地级市 prefecture"
 	}
 	return string(l)
 }
