@@ -18,7 +18,8 @@ commands:
   up                 install (as root, when missing), create and start the cluster, and
                      create the fangyuan database; does nothing when it already runs
   down               stop the cluster
-  status             show whether the cluster exists and runs, its port and data directory
+  status             show whether the cluster exists and runs, its port, data directory and
+                     role (primary with its standbys, or standby with its primary and replay)
   url                print the database URL (postgres://fangyuan:...@127.0.0.1:PORT/fangyuan)
   psql [args...]     run psql on the fangyuan database, e.g. fangyuan db psql -c 'SELECT 1'
   replica --primary URL [--home DIR]
@@ -130,4 +131,25 @@ func printStatus(st pgcluster.Status) {
 	fmt.Printf("data:     %s\n", st.DataDir)
 	fmt.Printf("socket:   %s\n", st.SocketDir)
 	fmt.Printf("log:      %s\n", st.LogFile)
+	switch st.Role {
+	case "standby":
+		from := "no primary connected"
+		if st.Upstream != "" {
+			from = "primary " + st.Upstream
+		}
+		if st.Receiver != "" {
+			from += ", " + st.Receiver
+		}
+		replayed := "replayed " + st.LSN
+		if a := st.ReplayAgeSeconds; a != nil {
+			replayed += fmt.Sprintf(", last transaction committed %.1f s ago", *a)
+		}
+		fmt.Printf("role:     standby (%s; %s)\n", from, replayed)
+	case "primary":
+		sb := "no standby connected"
+		if len(st.Standbys) > 0 {
+			sb = fmt.Sprintf("%d standby: %s", len(st.Standbys), strings.Join(st.Standbys, ", "))
+		}
+		fmt.Printf("role:     primary (WAL at %s; %s; archive_mode %s)\n", st.LSN, sb, st.Archive)
+	}
 }

@@ -3,10 +3,10 @@ package pgcluster_test
 import (
 	"archive/tar"
 	"bytes"
-	"encoding/json"
-	"io"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"

@@ -96,6 +96,14 @@ type Status struct {
 	LogFile   string
 	Version   string // server_version when running, else the data directory's major version
 	StalePID  bool   // postmaster.pid names a process that is not this cluster's server
+	// Replication, when running (see replication):
+	Role             string   // "primary" or "standby" (pg_is_in_recovery)
+	LSN              string   // primary: the current WAL position; standby: the last replayed
+	Upstream         string   // standby: the primary it receives from (host:port), "" when not connected
+	Receiver         string   // standby: the WAL receiver's state (streaming, …), "" when none runs
+	ReplayAgeSeconds *float64 // standby: seconds since the last replayed transaction committed on the primary (nil: none yet)
+	Standbys         []string // primary: the standbys connected (application name, state)
+	Archive          string   // archive_mode (on, off, always)
 }
 
 // state is the content of cluster.json.
@@ -276,6 +284,9 @@ func (c *Cluster) Status(ctx context.Context) (Status, error) {
 		s.PID = p.pid
 		if v, err := serverVersion(ctx, st); err == nil {
 			s.Version = v
+		}
+		if err := replication(ctx, st, &s); err != nil {
+			return s, err
 		}
 	}
 	return s, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,27 @@ func TestReplica(t *testing.T) {
 	var slotActive bool
 	if err := pc.QueryRow(ctx, `SELECT active FROM pg_replication_slots WHERE slot_name = $1`, ReplicaSlot(standby.Home())).Scan(&slotActive); err != nil || !slotActive {
 		t.Errorf("replication slot %s on the primary: active %v (%v)", ReplicaSlot(standby.Home()), slotActive, err)
+	}
+
+	// Status tells the roles apart: the standby streams from the primary's port,
+	// the primary lists one streaming standby.
+	pstat0, err := primary.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sst, err := standby.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sst.Role != "standby" || sst.Receiver != "streaming" || !strings.HasSuffix(sst.Upstream, ":"+strconv.Itoa(pstat0.Port)) || sst.LSN == "" {
+		t.Errorf("standby status: role %q, receiver %q, upstream %q, lsn %q; want standby streaming from port %d", sst.Role, sst.Receiver, sst.Upstream, sst.LSN, pstat0.Port)
+	}
+	pst, err := primary.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pst.Role != "primary" || len(pst.Standbys) != 1 || !strings.Contains(pst.Standbys[0], "streaming") || pst.LSN == "" {
+		t.Errorf("primary status: role %q, standbys %q, lsn %q; want primary with one streaming standby", pst.Role, pst.Standbys, pst.LSN)
 	}
 
 	// A later write reaches the standby.

@@ -537,6 +537,50 @@ func serverVersion(ctx context.Context, st *state) (string, error) {
 	return v, nil
 }
 
+// replication fills the replication part of a running cluster's status.
+func replication(ctx context.Context, st *state, s *Status) error {
+	conn, err := connect(ctx, st, "postgres", 0)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var standby bool
+	var lsn, upstream, receiver *string
+	var age *float64
+	if err := conn.QueryRow(ctx, `SELECT pg_is_in_recovery(),
+		  CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END::text,
+		  (SELECT sender_host || ':' || sender_port FROM pg_stat_wal_receiver LIMIT 1),
+		  (SELECT status FROM pg_stat_wal_receiver LIMIT 1),
+		  CASE WHEN pg_is_in_recovery() THEN extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8 END,
+		  current_setting('archive_mode')`).Scan(&standby, &lsn, &upstream, &receiver, &age, &s.Archive); err != nil {
+		return fmt.Errorf("replication status: %w", err)
+	}
+	s.Role, s.ReplayAgeSeconds = "primary", age
+	if standby {
+		s.Role = "standby"
+	}
+	deref := func(v *string) string {
+		if v == nil {
+			return ""
+		}
+		return *v
+	}
+	s.LSN, s.Upstream, s.Receiver = deref(lsn), deref(upstream), deref(receiver)
+	rows, err := conn.Query(ctx, `SELECT coalesce(nullif(application_name, ''), client_addr::text, 'local') || ' (' || state || ')'
+		FROM pg_stat_replication ORDER BY 1`)
+	if err != nil {
+		return fmt.Errorf("replication status: %w", err)
+	}
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			return err
+		}
+		s.Standbys = append(s.Standbys, r)
+	}
+	return rows.Err()
+}
+
 func runPSQL(ctx context.Context, st *state, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	psql := filepath.Join(BinDir, "psql")
 	if _, err := os.Stat(psql); err != nil {
