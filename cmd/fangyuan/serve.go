@@ -10,6 +10,7 @@ import (
 
 	"fangyuan/coverage"
 	"fangyuan/coverage/runs"
+	"fangyuan/gazetteer/snapshot"
 	"fangyuan/internal/app"
 	"fangyuan/internal/auth"
 )
@@ -33,6 +34,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	readWait := fs.Duration("read-wait", app.DefaultReadWait, "with --read-url: how long a write's answer waits for the replica to replay it")
 	node := fs.String("node-id", os.Getenv("FANGYUAN_NODE_ID"), "this node's name in the coverage run queue (env FANGYUAN_NODE_ID; default hostname:pid)")
 	lease := fs.Duration("run-lease", runs.DefaultLease, "how long a claimed coverage run stays with this node without a heartbeat; a run whose node died is taken up again after it")
+	changeKeep := fs.Duration("change-retention", snapshot.ChangeRetention, "how long the gazetteer change log keeps its rows (pruned hourly; must exceed 24h; negative: never pruned)")
 	heartbeat := fs.Duration("run-heartbeat", runs.DefaultHeartbeat, "how often the lease of a running coverage run is renewed (below --run-lease)")
 	runQueue := fs.Int("run-queue", runs.DefaultQueueLimit, "most coverage runs queued or running at once on all nodes (beyond: 429)")
 	if err := parseFlags(fs, args); err != nil {
@@ -64,7 +66,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		defer readPool.Close()
 	}
 	srv, err := app.New(ctx, pool, app.Config{ReadPool: readPool, ReadWait: *readWait, Reads: policy, Log: slog.Default(), Standards: standards, Basemap: *basemap, Version: version(),
-		PublicURL: cmp.Or(*publicURL, "http://"+*listen), RunQueue: *runQueue,
+		PublicURL: cmp.Or(*publicURL, "http://"+*listen), RunQueue: *runQueue, ChangeRetention: *changeKeep,
 		Queue: runs.QueueOptions{Node: *node, Lease: *lease, Heartbeat: *heartbeat}})
 	if err != nil {
 		return err

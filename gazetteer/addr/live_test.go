@@ -19,6 +19,7 @@ import (
 	"fangyuan/data"
 	"fangyuan/gazetteer/addr"
 	"fangyuan/gazetteer/search"
+	"fangyuan/gazetteer/snapshot"
 	"fangyuan/importers"
 	"fangyuan/internal/db/dbtest"
 )
@@ -563,5 +564,62 @@ func TestLiveGenerationCatchesUp(t *testing.T) {
 	}
 	if svc.Current().Data != st.Data {
 		t.Fatal("the State's data was replaced although nothing changed")
+	}
+}
+
+// TestChangeLogPrune: PruneChanges deletes the change-log rows older than the retention
+// and keeps the recent ones; a retention not above MaxCursorAge is refused; a reader whose
+// cursor is older than MaxCursorAge rebuilds rather than reading on past pruned rows, and
+// applies edits in place again after that.
+func TestChangeLogPrune(t *testing.T) {
+	pool, svc := liveService(t)
+	ctx := context.Background()
+	exec(t, pool, `INSERT INTO place_name (category, name, admin_code) VALUES ('213', '旧日志小区', '339901001000')`)
+	update(t, svc)
+	var total, old int64
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM gazetteer_change`).Scan(&total); err != nil {
+		t.Fatal(err)
+	}
+	// Age all but the newest row by 8 days.
+	exec(t, pool, `UPDATE gazetteer_change SET at = at - interval '8 days' WHERE seq < (SELECT max(seq) FROM gazetteer_change)`)
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM gazetteer_change WHERE at < now() - interval '7 days'`).Scan(&old); err != nil || old == 0 || old != total-1 {
+		t.Fatalf("test data: %d of %d rows aged (%v)", old, total, err)
+	}
+	if _, err := snapshot.PruneChanges(ctx, pool, time.Hour); err == nil {
+		t.Error("a retention of 1 h (below MaxCursorAge) was accepted")
+	}
+	n, err := snapshot.PruneChanges(ctx, pool, snapshot.ChangeRetention)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left int64
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM gazetteer_change`).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if n != old || left != total-old {
+		t.Fatalf("pruned %d rows (want %d), %d left (want %d)", n, old, left, total-old)
+	}
+	// Edits after the prune are applied in place.
+	before := svc.Current().Built
+	exec(t, pool, `INSERT INTO place_name (category, name, admin_code) VALUES ('213', '剪后小区', '339901001000')`)
+	if st := update(t, svc); !hasHit(hits(st, "剪后小区"), "place", "剪后小区") || st.Built != before {
+		t.Fatal("an edit after the prune was not applied in place")
+	}
+	// A cursor read more than MaxCursorAge ago asks for a rebuild.
+	cur, err := snapshot.StartCursor(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, _, err := snapshot.ReadChanges(ctx, pool, cur, 100)
+	if err != nil || fresh.Reload {
+		t.Fatalf("a fresh cursor: reload %v (%v)", fresh.Reload, err)
+	}
+	cur.Read = cur.Read.Add(-snapshot.MaxCursorAge - time.Minute)
+	stale, next, err := snapshot.ReadChanges(ctx, pool, cur, 100)
+	if err != nil || !stale.Reload {
+		t.Fatalf("a cursor %v old: reload %v (%v)", snapshot.MaxCursorAge+time.Minute, stale.Reload, err)
+	}
+	if !next.Read.After(cur.Read) {
+		t.Fatalf("the cursor after a read keeps the old read time %v", next.Read)
 	}
 }

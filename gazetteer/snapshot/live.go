@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -195,7 +196,38 @@ func (c *Changes) Empty() bool {
 type Cursor struct {
 	Xmin int64
 	Seen []int64
-	Seq  int64 // the highest seq applied (for reports)
+	Seq  int64     // the highest seq applied (for reports)
+	Read time.Time // the database's clock at the read (zero: never read)
+}
+
+// The change log is pruned (PruneChanges) of rows older than ChangeRetention; a reader
+// whose last read is older than MaxCursorAge rebuilds instead of reading on, since rows
+// it has not read may be gone by then (MaxCursorAge is well inside the retention).
+const (
+	ChangeRetention = 7 * 24 * time.Hour
+	MaxCursorAge    = 24 * time.Hour
+)
+
+// PruneChanges deletes the change-log rows older than keep of transactions that have
+// ended, in batches, and returns how many it deleted. Readers that follow the log (every
+// serving node, each second) are far past them; one that has not read for MaxCursorAge
+// rebuilds from the tables, so keep must exceed MaxCursorAge.
+func PruneChanges(ctx context.Context, pool *pgxpool.Pool, keep time.Duration) (int64, error) {
+	if keep <= MaxCursorAge {
+		return 0, fmt.Errorf("gazetteer change log: a retention of %v is not above the %v after which readers rebuild", keep, MaxCursorAge)
+	}
+	const batch = 10_000
+	var n int64
+	for {
+		tag, err := pool.Exec(ctx, sqlPruneChanges, keep.Seconds(), batch)
+		if err != nil {
+			return n, fmt.Errorf("gazetteer change log: prune: %w", err)
+		}
+		n += tag.RowsAffected()
+		if tag.RowsAffected() < batch {
+			return n, nil
+		}
+	}
 }
 
 // StartCursor is the cursor to take before a full load: every transaction that ended
@@ -203,7 +235,7 @@ type Cursor struct {
 // load saw them too).
 func StartCursor(ctx context.Context, pool *pgxpool.Pool) (Cursor, error) {
 	var c Cursor
-	if err := pool.QueryRow(ctx, sqlChangeHorizon).Scan(&c.Xmin); err != nil {
+	if err := pool.QueryRow(ctx, sqlChangeHorizon).Scan(&c.Xmin, &c.Read); err != nil {
 		return c, fmt.Errorf("gazetteer change log: %w", err)
 	}
 	return c, nil
@@ -221,8 +253,13 @@ func ReadChanges(ctx context.Context, pool *pgxpool.Pool, cur Cursor, max int) (
 	next := Cursor{Seq: cur.Seq}
 	// The horizon first: the rows read below are of this snapshot, which sees every
 	// transaction below it ended.
-	if err := tx.QueryRow(ctx, sqlChangeHorizon).Scan(&next.Xmin); err != nil {
+	if err := tx.QueryRow(ctx, sqlChangeHorizon).Scan(&next.Xmin, &next.Read); err != nil {
 		return nil, cur, fmt.Errorf("gazetteer change log: %w", err)
+	}
+	if !cur.Read.IsZero() && next.Read.Sub(cur.Read) > MaxCursorAge {
+		// Rows this reader has not read may have been pruned: rebuild.
+		ch.Reload = true
+		return ch, next, nil
 	}
 	seen := append([]int64{}, cur.Seen...)
 	rows, err := tx.Query(ctx, sqlChanges, strconv.FormatInt(cur.Xmin, 10), seen, max+1)

@@ -11,7 +11,7 @@ SELECT code, level, kind, name, coalesce(parent_code, ''), coalesce(pinyin, ''),
   CASE WHEN geom IS NOT NULL THEN ST_Y(ST_PointOnSurface(geom)) END,
   pinyin IS NOT NULL, version
 FROM admin_unit`
-	sqlUnits       = sqlUnitsSelect + ` ORDER BY code, valid_from`
+	sqlUnits = sqlUnitsSelect + ` ORDER BY code, valid_from`
 	// By code as a number: the index of the exclusion constraint admin_unit_one_active
 	// answers it (a text comparison would scan the table: 0.3 s at national size).
 	sqlUnitsByCode = sqlUnitsSelect + ` WHERE code::bigint = ANY($1::bigint[]) ORDER BY code, valid_from`
@@ -44,7 +44,14 @@ FROM place_name WHERE status <> 'retired'`
 
 	// The change log (migration 014). The horizon: every transaction with an xid below the
 	// snapshot's xmin has ended, so its rows (if it committed) are visible from now on.
-	sqlChangeHorizon = `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
+	sqlChangeHorizon = `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, now()`
+	// Pruning (PruneChanges): a batch of the rows older than the retention of transactions
+	// that have ended.
+	sqlPruneChanges = `
+DELETE FROM gazetteer_change WHERE seq IN (
+  SELECT seq FROM gazetteer_change
+  WHERE at < now() - make_interval(secs => $1) AND xid < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY seq LIMIT $2)`
 	// Rows of transactions at or above the last horizon not yet applied. Bounded: more
 	// than that many waiting means a full rebuild anyway.
 	sqlChanges = `

@@ -33,6 +33,7 @@ import (
 	"fangyuan/gazetteer/housenumber"
 	"fangyuan/gazetteer/placename"
 	"fangyuan/gazetteer/plate"
+	"fangyuan/gazetteer/snapshot"
 	"fangyuan/internal/api"
 	"fangyuan/internal/auth"
 	"fangyuan/ogcapi"
@@ -70,6 +71,9 @@ type Config struct {
 	// WriteTimeout and IdleTimeout.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	PublicURL                              string // base of the plates' QR URLs (<PublicURL>/p/<id>); "" is http://localhost:8080
+	// ChangeRetention is how long the gazetteer change log (变更日志) keeps its rows: every
+	// hour the node deletes older ones (0: snapshot.ChangeRetention, 7 days; negative: never).
+	ChangeRetention time.Duration
 }
 
 // Server is the wired service.
@@ -141,8 +145,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		s.replica.gazetteer = func(ctx context.Context) { s.Gazetteer.Update(ctx) }
 		s.registerReplicaMetrics(reg)
 	}
-	s.bg.Add(1)
+	s.bg.Add(2)
 	go func() { defer s.bg.Done(); s.Gazetteer.Watch(bg) }()
+	go func() { defer s.bg.Done(); pruneChanges(bg, pool, cfg.ChangeRetention, log) }()
 	// Vector tiles (cache invalidated by migration 005's change counter).
 	if s.Tiles, err = tiles.New(s.readPool(), tiles.Config{Cells: s.cellSource(), Log: log, Basemap: cfg.Basemap}); err != nil {
 		return fail(err)
@@ -177,8 +182,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Server, error) {
 		boundary.NewStore(pool).Routes(),
 		popgrid.NewStore(pool).Routes(),
 		s.Runs.Routes(),
-		planner.Routes(), // 选址建议 POST /api/plans
-		access.NewService(s.Runs).Routes(), // 可及性 (E2SFCA) /api/coverage/access
+		planner.Routes(),                           // 选址建议 POST /api/plans
+		access.NewService(s.Runs).Routes(),         // 可及性 (E2SFCA) /api/coverage/access
 		scenario.NewService(pool, s.Runs).Routes(), // what-if scenarios (规划情景) on the runs' inputs
 		s.Gazetteer.Routes(),
 		s.Tiles.Routes(),
@@ -260,4 +265,31 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// pruneChanges deletes the gazetteer change-log rows older than keep (0: the default
+// retention; negative: never) now and every hour until ctx ends.
+func pruneChanges(ctx context.Context, pool *pgxpool.Pool, keep time.Duration, log *slog.Logger) {
+	if keep < 0 {
+		return
+	}
+	if keep == 0 {
+		keep = snapshot.ChangeRetention
+	}
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		n, err := snapshot.PruneChanges(ctx, pool, keep)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("gazetteer change log not pruned", "err", err)
+		case n > 0:
+			log.Info("gazetteer change log pruned", "rows", n, "older_than", keep.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
