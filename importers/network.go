@@ -49,6 +49,26 @@ func OSM(ctx context.Context, pool *pgxpool.Pool, path string, bound *orb.Bound,
 	return storeNetwork(ctx, pool, nw, path, sum, start, opts)
 }
 
+// RoadNetwork imports a bureau's road network (路网: GeoJSON or Shapefile lines with class,
+// speed, oneway, … columns; parse.ReadRoadNetwork) as the stored road network
+// (network_edge), replacing the one stored, in one transaction; an OpenStreetMap file is
+// imported as OSM does. A road file with rejected features is refused before anything is
+// written, naming them.
+func RoadNetwork(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, path string, bound *orb.Bound, opts Options) (Summary, error) {
+	if !network.IsRoadFile(path) {
+		return OSM(ctx, pool, path, bound, opts)
+	}
+	start := time.Now()
+	sum := Summary{What: "road network", Source: path}
+	phase(opts, "reading %s", path)
+	nw, src, err := network.ReadRoadFile(fsys, path, bound, opts.Encoding)
+	sum.Encoding = src.Encoding
+	if err != nil {
+		return sum, err
+	}
+	return storeNetwork(ctx, pool, nw, path, sum, start, opts)
+}
+
 func storeNetwork(ctx context.Context, pool *pgxpool.Pool, nw *network.Network, path string, sum Summary, start time.Time, opts Options) (Summary, error) {
 	sum.Read = len(nw.Edges)
 	phase(opts, "storing %d edges", len(nw.Edges))

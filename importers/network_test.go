@@ -3,6 +3,7 @@ package importers_test
 import (
 	"context"
 	"math"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -160,5 +161,56 @@ func TestImportOSM(t *testing.T) {
 	}
 	if c := count(t, pool, `SELECT count(*) FROM network_edge`); c != m {
 		t.Errorf("a failed import changed the network: %d edges, want %d", c, m)
+	}
+}
+
+// TestImportRoadNetwork: a bureau's road file (the demo's network converted to GeoJSON by
+// GDAL) is stored as the road network and loads back as the same edges; a file with a bad
+// feature is refused with its place and reason, and the stored network stays as it was.
+func TestImportRoadNetwork(t *testing.T) {
+	ctx := dbtest.CLI()
+	pool := dbtest.Pool(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "roads.geojson")
+	src := filepath.Join(testenv.RepoRoot(t), "data", "demo", "network.osm")
+	testenv.Tool(t, "ogr2ogr", "gdal-bin")
+	if b, err := exec.Command("ogr2ogr", "-f", "GeoJSON", path, src, "-dialect", "SQLite", "-sql",
+		`SELECT CASE WHEN hstore_get_value(other_tags, 'route') = 'ferry' THEN '渡口' ELSE highway END AS 道路等级,
+		hstore_get_value(other_tags, 'duration') AS duration, geometry
+		FROM lines WHERE highway IS NOT NULL OR hstore_get_value(other_tags, 'route') = 'ferry'`).CombinedOutput(); err != nil {
+		t.Fatalf("ogr2ogr: %v\n%s", err, b)
+	}
+	want, err := network.ReadFile(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := importers.RoadNetwork(ctx, pool, importers.HostFS{}, path, nil, importers.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := count(t, pool, `SELECT count(*) FROM network_edge`)
+	ferries := count(t, pool, `SELECT count(*) FROM network_edge WHERE ferry`)
+	if sum.Inserted != n || n != len(want.Edges) || ferries == 0 {
+		t.Fatalf("summary %+v: %d rows (%d ferry sections), the file has %d edges", sum, n, ferries, len(want.Edges))
+	}
+	back, err := network.Load(ctx, pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Edges) != n {
+		t.Fatalf("%d edges load back of %d stored", len(back.Edges), n)
+	}
+	bad := filepath.Join(dir, "bad.geojson")
+	if err := os.WriteFile(bad, []byte(`{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"道路等级":"县道"},"geometry":{"type":"LineString","coordinates":[[120.0,28.0],[120.01,28.0]]}},
+{"type":"Feature","properties":{"道路等级":"天路"},"geometry":{"type":"LineString","coordinates":[[120.0,28.0],[120.0,28.01]]}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = importers.RoadNetwork(ctx, pool, importers.HostFS{}, bad, nil, importers.Options{})
+	if err == nil || !strings.Contains(err.Error(), "bad.geojson") || !strings.Contains(err.Error(), "天路") {
+		t.Fatalf("a bad road file: %v", err)
+	}
+	if m := count(t, pool, `SELECT count(*) FROM network_edge`); m != n {
+		t.Fatalf("after the refused file %d edges are stored, before %d", m, n)
 	}
 }

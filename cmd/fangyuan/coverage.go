@@ -43,7 +43,8 @@ township boundary is split by area.
   --radius M            catchment radius in metres (default: the kind's standard)
   --reach R             straight (radius, the default) or travel (the kind's travel minutes over
                         roads and ferries, profiles from the standards file; needs --network)
-  --network FILE        road network, OpenStreetMap .osm.pbf (highway=* ways, route=ferry); the
+  --network FILE        road network: OpenStreetMap .osm.pbf or .osm (highway=* ways, route=ferry),
+                        or the bureau's lines, .geojson or .shp (see fangyuan import network); the
                         CSV then also gives the straight-line measure per township
                         (straight_covered_population, straight_only_population)
   --minutes-tif FILE    with --reach travel: per-cell travel time in minutes (GeoTIFF, float32,
@@ -154,7 +155,7 @@ func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("%w: --reach %q: want straight or travel", errUsage, *reach)
 	}
 	if (*reach == "travel") != (*netFile != "") {
-		return fmt.Errorf("%w: --reach travel and --network FILE.osm.pbf go together", errUsage)
+		return fmt.Errorf("%w: --reach travel and --network FILE (.osm.pbf, .osm, .geojson or .shp) go together", errUsage)
 	}
 	if *minutesTif != "" && *reach != "travel" {
 		return fmt.Errorf("%w: --minutes-tif needs --reach travel", errUsage)
@@ -182,7 +183,7 @@ func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if *reach == "travel" {
-		nw, err := network.ReadOSMFile(ctx, *netFile, nil)
+		nw, err := network.ReadFile(ctx, *netFile, nil)
 		if err != nil {
 			return err
 		}

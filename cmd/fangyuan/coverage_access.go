@@ -31,7 +31,7 @@ min_per_person, need_per_person, short, shortfall, population_below_need.
   --field F             capacity field: beds, nursing_beds, dementia_beds (default: the kind's ratio)
   --decay D             gaussian (default) or step (1.00 / 0.68 / 0.22 over thirds of the catchment)
   --radius M            catchment radius in metres (default: the kind's)
-  --network FILE        road network .osm.pbf: travel time in the kind's minutes instead of the radius
+  --network FILE        road network (.osm.pbf, .osm, or the bureau's .geojson/.shp lines): travel time in the kind's minutes instead of the radius
   --standards FILE      service standards file (default: built in)
   --crs C               facilities' coordinates: wgs84, cgcs2000, gcj02, bd09
   --tif FILE            per-cell accessibility GeoTIFF (float32, -1 outside the townships)
@@ -102,7 +102,7 @@ func cmdCoverageAccess(ctx context.Context, args []string, stdout io.Writer) err
 	}
 	var dist access.Distances = access.Straight{Radius: std.RadiusM}
 	if *netFile != "" {
-		nw, err := network.ReadOSMFile(ctx, *netFile, nil)
+		nw, err := network.ReadFile(ctx, *netFile, nil)
 		if err != nil {
 			return err
 		}

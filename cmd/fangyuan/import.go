@@ -37,6 +37,9 @@ const importUsage = `import <what> [flags] FILE|DIR
              default the built-in standards: fangyuan coverage standards prints them)
   roads      FILE.geojson|FILE.shp
   osm        [--bbox W,S,E,N] FILE.osm.pbf   (路网 road network: highway=* ways and route=ferry, for --reach travel)
+  network    [--bbox W,S,E,N] FILE.geojson|FILE.shp|FILE.osm.pbf   the bureau's own road network (路网): lines with
+             class (OSM highway class or 国道/省道/县道/乡道/村道/快速路/主干路/次干路/支路/渡口), speed (km/h),
+             oneway, duration (ferries, minutes); lines meet where they share a vertex
   placenames FILE.csv|FILE.geojson|FILE.shp   (地名 census export: 标准名称, 类别代码, 行政区划代码 ...)
   boundary-lines [--origin imported|derived] FILE.geojson|FILE.shp   (界线: left_code, right_code, id, name)
   markers    [--crs wgs84|gcj02] [--tolerance 30] [--max-offset 50] FILE.csv|FILE.geojson   (界桩)
@@ -68,7 +71,7 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	what := args[0]
 	switch what {
-	case "divisions", "boundaries", "facilities", "roads", "population", "demo", "placenames", "boundary-lines", "markers", "housenumbers", "osm":
+	case "divisions", "boundaries", "facilities", "roads", "population", "demo", "placenames", "boundary-lines", "markers", "housenumbers", "osm", "network":
 	default:
 		return fmt.Errorf("%w: unknown import %q\nusage: fangyuan %s", errUsage, what, importUsage)
 	}
@@ -95,7 +98,7 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		maxOffset = fs.Float64("max-offset", 0, "markers: metres from its line beyond which a marker is reported (default 50)")
 		gridName  = fs.String("name", "", "population: the grid's name")
 		gridYear  = fs.Int("year", 0, "population: the year the grid describes")
-		bbox      = fs.String("bbox", "", "osm: keep only ways with a node in west,south,east,north (degrees)")
+		bbox      = fs.String("bbox", "", "osm, network: keep only ways with a node in west,south,east,north (degrees)")
 		bands     coverageBands
 	)
 	fs.Var(&bands, "band", "population: NAME=N names band N (repeatable): total=1 age60plus=2 age0_17=3")
@@ -215,6 +218,16 @@ func cmdImport(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
 			return importers.OSM(ctx, pool, src, bound, opts)
+		}
+	case "network":
+		var bound *orb.Bound
+		if *bbox != "" {
+			if bound, err = network.ParseBBox(*bbox); err != nil {
+				return fmt.Errorf("%w: --bbox: %v", errUsage, err)
+			}
+		}
+		run = func(pool *pgxpool.Pool) (importers.Summary, error) {
+			return importers.RoadNetwork(ctx, pool, importers.HostFS{}, src, bound, opts)
 		}
 	case "boundary-lines":
 		if *origin != boundary.OriginImported && *origin != boundary.OriginDerived {
