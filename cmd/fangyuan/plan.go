@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"fangyuan/coverage/inputs"
+	"fangyuan/coverage/network"
 	"fangyuan/coverage/plan"
 	"fangyuan/geo"
 	"fangyuan/importers"
@@ -24,7 +25,10 @@ Suggests sites for new facilities of a kind (选址建议) from files alone (no 
                         inside it (most people added there), each against the existing facilities
 A cell counts as covered when its centre lies within the kind's radius (geodesic, WGS84) of an
 operating facility or a suggested site; cells cut by a boundary are split by area, as in
-"fangyuan coverage". Each site says how many people it adds and in which townships.
+"fangyuan coverage". With --reach travel --network FILE a cell counts as covered when it is
+reached within the kind's travel minutes over the roads instead (walking to and from the
+nearest road; existing facilities and sites alike). Each site says how many people it adds
+and in which townships.
 
   --kind K              facility kind (see fangyuan coverage standards)
   --k N                 number of sites (max_cover), cap (fewest, per_township; 0: none)
@@ -36,6 +40,8 @@ operating facility or a suggested site; cells cut by a boundary are split by are
   --max-candidates N    cap on populated-cell candidates (default 25000; beyond it each block of
                         b×b cells offers its most populated cell)
   --villages FILE       village boundaries (for --candidates villages)
+  --reach R             straight (the radius, the default) or travel (the kind's travel minutes)
+  --network FILE        road network for --reach travel: .osm.pbf, .osm, or the bureau's .geojson/.shp
   --layer L, --radius M, --standards FILE, --crs C, --code-field F, --name-field F, --encoding E
                         as for fangyuan coverage (--crs applies to facilities and candidates)
   --format F            table (default), json or csv
@@ -68,6 +74,8 @@ func cmdPlan(ctx context.Context, args []string, stdout io.Writer) error {
 		encoding   = fs.String("encoding", "", "text encoding of the inputs: utf-8, gbk or gb18030")
 		format     = fs.String("format", "table", "table, json or csv")
 		out        = fs.String("o", "-", "output file")
+		reachFlag  = fs.String("reach", "straight", "straight or travel")
+		netFile    = fs.String("network", "", "road network for --reach travel")
 	)
 	fs.Var(&bands, "band", "NAME=N: name band N of the population file (repeatable)")
 	if err := parseFlags(fs, args[1:]); err != nil {
@@ -91,9 +99,15 @@ func cmdPlan(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w: --crs: %v", errUsage, err)
 	}
-	_, std, err := kindStandard(*standards, *kind, *radius)
+	stds, std, err := kindStandard(*standards, *kind, *radius)
 	if err != nil {
 		return err
+	}
+	switch {
+	case *reachFlag != "straight" && *reachFlag != "travel":
+		return fmt.Errorf("%w: --reach %q: want straight or travel", errUsage, *reachFlag)
+	case (*reachFlag == "travel") != (*netFile != ""):
+		return fmt.Errorf("%w: --reach travel and --network FILE (.osm.pbf, .osm, .geojson or .shp) go together", errUsage)
 	}
 	host := importers.HostFS{}
 	uopts := inputs.UnitFileOptions{CodeField: *codeField, NameField: *nameField, Encoding: *encoding}
@@ -125,6 +139,17 @@ func cmdPlan(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if in.Grid, err = inputs.LoadPopulation(*grid, bands); err != nil {
 		return err
+	}
+	if *reachFlag == "travel" {
+		nw, err := network.ReadFile(ctx, *netFile, nil)
+		if err != nil {
+			return err
+		}
+		tr, err := network.ForKind(nw, stds, std)
+		if err != nil {
+			return err
+		}
+		in.Travel = &tr
 	}
 	res, err := plan.Suggest(ctx, in)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"fangyuan/coverage"
 	"fangyuan/coverage/inputs"
+	"fangyuan/coverage/network"
 	"fangyuan/coverage/plan"
 	"fangyuan/importers"
 	"fangyuan/internal/auth"
@@ -68,10 +69,43 @@ func TestPlansAPI(t *testing.T) {
 	if len(per.Result.Sites) == 0 || per.Result.CandidateSource != "villages" {
 		t.Fatalf("per_township answer %+v", per.Result)
 	}
+	// By travel time over the stored network: the same sites as the files with the demo's
+	// network.osm (the demo loads it into network_edge).
+	var tr plan.Answer
+	if code := planner.do("POST", "/api/plans", map[string]any{"kind": "eldercare_center", "k": 3, "mode": "max_cover", "county": "339901", "as_of": "2024-01-01", "reach": "travel"}, &tr); code != 200 {
+		t.Fatalf("POST /api/plans reach travel: %d", code)
+	}
+	nw, err := network.ReadOSMFile(context.Background(), demoPath(t, "network.osm"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stds := coverage.DefaultStandards()
+	travel, err := network.ForKind(nw, stds, std)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Travel = &travel
+	wantTr, err := plan.Suggest(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Result == nil || tr.Result.Reach != travel.Describe() || len(tr.Result.Sites) != len(wantTr.Sites) || len(wantTr.Sites) != 3 {
+		t.Fatalf("travel plan: %+v, files %+v", tr.Result, wantTr)
+	}
+	for i, s := range tr.Result.Sites {
+		w := wantTr.Sites[i]
+		if s.ID != w.ID || math.Abs(s.Added-w.Added) > 1e-6*w.Added {
+			t.Errorf("travel site %d: API %s adds %v, files %s adds %v", i+1, s.ID, s.Added, w.ID, w.Added)
+		}
+	}
+	if math.Abs(tr.Result.CoveredBefore-wantTr.CoveredBefore) > 1e-6*wantTr.CoveredBefore || tr.Result.CoveredBefore == res.CoveredBefore {
+		t.Errorf("travel covered before: API %v, files %v (straight %v)", tr.Result.CoveredBefore, wantTr.CoveredBefore, res.CoveredBefore)
+	}
 	for _, c := range []struct {
 		body  map[string]any
 		field string
 	}{
+		{map[string]any{"kind": "eldercare_center", "k": 3, "mode": "max_cover", "county": "339901", "reach": "teleport"}, "reach"},
 		{map[string]any{"kind": "eldercare_center", "k": 3, "mode": "best", "county": "339901"}, "mode"},
 		{map[string]any{"kind": "spa", "k": 3, "mode": "max_cover", "county": "339901"}, "kind"},
 		{map[string]any{"kind": "eldercare_center", "k": 0, "mode": "max_cover", "county": "339901"}, "k"},
@@ -85,5 +119,15 @@ func TestPlansAPI(t *testing.T) {
 		if code := planner.do("POST", "/api/plans", c.body, &e); code != 400 || e.Error.Field != c.field || e.Error.Message == "" {
 			t.Errorf("%v: %d %+v, want 400 on field %s", c.body, code, e, c.field)
 		}
+	}
+	// Travel time without a stored network: 409.
+	if _, err := pool.Exec(context.Background(), `DELETE FROM network_edge`); err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if code := planner.do("POST", "/api/plans", map[string]any{"kind": "eldercare_center", "k": 3, "mode": "max_cover", "county": "339901", "reach": "travel"}, &e); code != 409 || !strings.Contains(e.Error.Message, "import") {
+		t.Errorf("reach travel without a network: %d %+v, want 409 naming the import", code, e)
 	}
 }

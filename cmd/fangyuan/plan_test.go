@@ -111,3 +111,64 @@ func TestPlanSuggestCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanSuggestTravelCommand: `plan suggest --reach travel --network` judges sites by
+// travel time, and `fangyuan coverage --reach travel` with the sites built covers what the
+// plan says; --reach travel without --network is a usage error.
+func TestPlanSuggestTravelCommand(t *testing.T) {
+	dir := t.TempDir()
+	facs := demoPath(t, "facilities/eldercare_center.csv")
+	common := []string{"--kind", "eldercare_center", "--band", "total=1", "--band", "age60plus=2", "--band", "age0_17=3",
+		"--townships", demoPath(t, "boundaries/townships.geojson"), "--reach", "travel", "--network", demoPath(t, "network.osm")}
+	args := append([]string{"suggest", "--k", "3", "--grid", demoPath(t, "population.tif"), "--facilities", facs, "--max-candidates", "2000", "--format", "json"}, common...)
+	var out bytes.Buffer
+	if err := cmdPlan(context.Background(), args, &out); err != nil {
+		t.Fatal(err)
+	}
+	var res plan.Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if len(res.Sites) != 3 || !strings.Contains(res.Reach, "travel") {
+		t.Fatalf("%d sites, reach %q", len(res.Sites), res.Reach)
+	}
+	orig, err := os.ReadFile(facs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withSites := strings.TrimRight(string(orig), "\n") + "\n"
+	for _, s := range res.Sites {
+		withSites += fmt.Sprintf("%s,%s,%.6f,%.6f,,,,,operating\n", s.ID, "site "+s.ID, s.Lon, s.Lat)
+	}
+	built := filepath.Join(dir, "built.csv")
+	if err := os.WriteFile(built, []byte(withSites), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	table := filepath.Join(dir, "after.csv")
+	if _, err := runCoverage(t, append([]string{"--population", demoPath(t, "population.tif"), "--facilities", built, "-o", table}, common...)...); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(recs[0], "covered_population")
+	var covered float64
+	for _, r := range recs[1:] {
+		v, _ := strconv.ParseFloat(r[col], 64)
+		covered += v
+	}
+	if math.Abs(covered-res.CoveredAfter) > 0.5*float64(len(recs)-1) { // the CSV rounds per township
+		t.Fatalf("fangyuan coverage --reach travel with the sites covers %v, the plan says %v", covered, res.CoveredAfter)
+	}
+	err = cmdPlan(context.Background(), []string{"suggest", "--kind", "eldercare_center", "--k", "3", "--grid", demoPath(t, "population.tif"),
+		"--townships", demoPath(t, "boundaries/townships.geojson"), "--facilities", facs, "--reach", "travel"}, &out)
+	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "--network") {
+		t.Fatalf("--reach travel without --network: %v", err)
+	}
+}

@@ -255,3 +255,18 @@ func ParseBBox(s string) (*orb.Bound, error) {
 	}
 	return &orb.Bound{Min: orb.Point{w, so}, Max: orb.Point{e, n}}, nil
 }
+
+// TravelDistance bounds how far (metres, straight) a trip of minutes can go with profile
+// tp: its fastest speed (130 km/h when posted speeds apply) plus the walk to the road; at
+// most coverage.MaxRadius. Facilities farther than that from an area cannot reach it.
+func TravelDistance(tp coverage.TravelProfile, minutes float64) float64 {
+	v := tp.WalkKmh
+	for _, x := range tp.SpeedsKmh {
+		v = max(v, x)
+	}
+	if tp.UseMaxspeed {
+		v = max(v, 130)
+	}
+	v = max(v, tp.FerryKmh)
+	return min(minutes*60*v/3.6+tp.MaxAccessM, coverage.MaxRadius)
+}

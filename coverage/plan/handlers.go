@@ -16,6 +16,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"fangyuan/coverage"
+	"fangyuan/coverage/network"
 	"fangyuan/coverage/popgrid"
 	"fangyuan/internal/api"
 	"fangyuan/internal/auth"
@@ -47,7 +48,8 @@ func (s *Service) Routes() []api.Route {
 			Summary: "Suggest sites for new facilities of a kind in a county (选址建议): maximal covering, fewest sites to meet the target, or the best site per township failing its presence rule",
 			Description: "kind, mode and county are required; k is the number of sites (max_cover) or a cap (fewest, per_township; 0: none). " +
 				"candidates: cells (populated cells, default) or villages (village centres). radius_m, layer, grid_id and as_of default to the kind's standard, the newest grid and today. " +
-				"A cell counts as covered when its centre is within the radius (geodesic) of an operating facility or a suggested site.",
+				"reach: straight (default: a cell counts as covered when its centre is within the radius, geodesic, of an operating facility or a suggested site) " +
+				"or travel (when it is reached within the kind's travel minutes over the stored road network, walking to and from the nearest road; 409 when no network is stored).",
 			Body:    `{"kind": "eldercare_center", "k": 10, "mode": "max_cover", "county": "339901"}`,
 			Handler: s.handleSuggest},
 	}
@@ -65,6 +67,9 @@ type Request struct {
 	Layer         string  `json:"layer"`
 	GridID        int64   `json:"grid_id"`
 	AsOf          string  `json:"as_of"`
+	// Reach is straight (the radius, default) or travel (the kind's travel minutes over the
+	// stored road network).
+	Reach string `json:"reach"`
 }
 
 // Answer is the answer of POST /api/plans: the plan and where its inputs came from.
@@ -84,7 +89,7 @@ func (s *Service) handleSuggest(w http.ResponseWriter, r *http.Request) error {
 	if err := api.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	for _, f := range [][2]string{{"kind", req.Kind}, {"mode", req.Mode}, {"county", req.County}, {"candidates", req.Candidates}, {"layer", req.Layer}, {"as_of", req.AsOf}} {
+	for _, f := range [][2]string{{"kind", req.Kind}, {"mode", req.Mode}, {"county", req.County}, {"candidates", req.Candidates}, {"layer", req.Layer}, {"as_of", req.AsOf}, {"reach", req.Reach}} {
 		if err := api.CheckText(f[0], f[1], limits.Name); err != nil {
 			return err
 		}
@@ -133,6 +138,19 @@ func (s *Service) Suggest(ctx context.Context, req Request) (*Answer, error) {
 			return nil, api.BadRequest("radius_m", "%v must be in (0, %d] metres", req.RadiusM, coverage.MaxRadius)
 		}
 		std.RadiusM = req.RadiusM
+	}
+	var tp coverage.TravelProfile
+	switch req.Reach {
+	case "", "straight":
+	case "travel":
+		if std.Travel == nil {
+			return nil, api.BadRequest("reach", "kind %s has no travel time in the standards: use reach straight", std.ID)
+		}
+		if tp, err = s.standards.Profile(std.Travel.Mode); err != nil {
+			return nil, api.BadRequest("reach", "kind %s: %v", std.ID, err)
+		}
+	default:
+		return nil, api.BadRequest("reach", "%q must be straight or travel", req.Reach)
 	}
 	asOf := time.Now().UTC().Truncate(24 * time.Hour)
 	if req.AsOf != "" {
@@ -190,13 +208,32 @@ func (s *Service) Suggest(ctx context.Context, req Request) (*Answer, error) {
 	for _, u := range townships[1:] {
 		b = b.Union(u.Geometry.Bound())
 	}
-	facs, err := s.facilities(ctx, std.ID, grow(b, std.RadiusM))
+	reach := std.RadiusM
+	var travel *network.Travel
+	if req.Reach == "travel" {
+		// The roads and facilities a trip of the kind's minutes can use: those within its
+		// distance of the county (twice: a road may leave the county and come back).
+		reach = network.TravelDistance(tp, std.Travel.Minutes)
+		nb := grow(b, 2*reach)
+		nw, err := network.Load(ctx, s.pool, &nb)
+		if errors.Is(err, network.ErrNoNetwork) {
+			return nil, api.Conflict("reach travel: %v", err)
+		} else if err != nil {
+			return nil, err
+		}
+		tr, err := network.ForKind(nw, s.standards, std)
+		if err != nil {
+			return nil, api.Conflict("reach travel: %v", err)
+		}
+		travel = &tr
+	}
+	facs, err := s.facilities(ctx, std.ID, grow(b, reach))
 	if err != nil {
 		return nil, err
 	}
 	ans.Facilities = len(facs)
 	in := Input{Standard: std, Layer: layer, Grid: grid, Townships: townships, Villages: villages, Facilities: facs,
-		Mode: mode, K: req.K, Candidates: req.Candidates, MaxCandidates: req.MaxCandidates}
+		Mode: mode, K: req.K, Candidates: req.Candidates, MaxCandidates: req.MaxCandidates, Travel: travel}
 	res, err := Suggest(ctx, in)
 	switch {
 	case errors.Is(err, ErrBadInput):

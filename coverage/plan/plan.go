@@ -38,6 +38,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"fangyuan/coverage"
+	"fangyuan/coverage/network"
 	"fangyuan/geo"
 )
 
@@ -98,6 +99,10 @@ type Input struct {
 	// most populated cell.
 	MaxCandidates int
 	Workers       int // 0: GOMAXPROCS
+	// Travel, when set, judges coverage by travel time over the road network
+	// (the kind's minutes; network.Travel): the existing facilities' coverage and
+	// every candidate's reach alike. Nil: the straight-line radius.
+	Travel *network.Travel
 }
 
 // TownshipAdd is the population a site adds in one township.
@@ -267,7 +272,8 @@ type problem struct {
 	dTown  []int32
 	splits [][]share
 	// reach[c] lists the demand entries candidate c covers.
-	reach [][]int32
+	reach     [][]int32
+	reachDesc string // what the reach measures (coverage.Reach.Describe)
 	// need is, per township, the covered population it lacks to meet the target.
 	need        []float64
 	evaluations int
@@ -297,8 +303,12 @@ func prepare(ctx context.Context, in Input) (*problem, error) {
 			return nil, err
 		}
 	}
+	var reach coverage.Reach = coverage.Straight{Radius: in.Standard.RadiusM}
+	if in.Travel != nil {
+		reach = *in.Travel
+	}
 	base, err := coverage.Run(ctx, coverage.Input{Standard: in.Standard, Layer: in.Layer, Grid: in.Grid, Region: reg,
-		Facilities: in.Facilities, Reach: coverage.Straight{Radius: in.Standard.RadiusM}, Workers: workers})
+		Facilities: in.Facilities, Reach: reach, Workers: workers})
 	if err != nil {
 		return nil, err
 	}
@@ -389,26 +399,48 @@ func prepare(ctx context.Context, in Input) (*problem, error) {
 	p.reach = make([][]int32, len(p.cands))
 	p.candT = make([]int, len(p.cands))
 	R := in.Standard.RadiusM
-	err = parallelChunks(ctx, len(p.cands), workers, func(lo, hi int) {
-		var list []int32
-		for c := lo; c < hi; c++ {
-			list = list[:0]
-			coverage.DiscCells(f, p.cands[c].Location, R, func(i int) {
-				if d := demandOf[i]; d >= 0 {
-					list = append(list, d)
-				}
-			})
-			p.reach[c] = slices.Clone(list)
+	if in.Travel != nil {
+		// The cells each candidate reaches in time: one bounded search per
+		// candidate (each candidate's cells come from one worker).
+		pts := make([]orb.Point, len(p.cands))
+		for c := range p.cands {
+			pts[c] = p.cands[c].Location
+		}
+		if err := in.Travel.EachCost(ctx, f, pts, workers, func(_, c, cell int, _ float64) {
+			if d := demandOf[cell]; d >= 0 {
+				p.reach[c] = append(p.reach[c], d)
+			}
+		}); err != nil {
+			return nil, err
+		}
+		for c := range p.cands {
+			slices.Sort(p.reach[c])
+			p.reach[c] = slices.Compact(p.reach[c])
 			p.candT[c] = reg.Locate(p.cands[c].Location)
 		}
-	})
-	if err != nil {
-		return nil, err
+	} else {
+		err = parallelChunks(ctx, len(p.cands), workers, func(lo, hi int) {
+			var list []int32
+			for c := lo; c < hi; c++ {
+				list = list[:0]
+				coverage.DiscCells(f, p.cands[c].Location, R, func(i int) {
+					if d := demandOf[i]; d >= 0 {
+						list = append(list, d)
+					}
+				})
+				p.reach[c] = slices.Clone(list)
+				p.candT[c] = reg.Locate(p.cands[c].Location)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		if in.Standard.Travel != nil {
+			p.notes = append(p.notes, fmt.Sprintf("sites are judged by the straight-line radius (%g m); reach travel judges them by the kind's travel time (%g min by %s) over the road network",
+				R, in.Standard.Travel.Minutes, in.Standard.Travel.Mode))
+		}
 	}
-	if in.Standard.Travel != nil {
-		p.notes = append(p.notes, fmt.Sprintf("sites are judged by the straight-line radius (%g m); the kind's travel time (%g min by %s) is not used by plans yet",
-			R, in.Standard.Travel.Minutes, in.Standard.Travel.Mode))
-	}
+	p.reachDesc = reach.Describe()
 	return p, nil
 }
 
@@ -538,7 +570,7 @@ func blockMax(f coverage.Frame, vals []float32, b int) []int {
 func (p *problem) result(in Input, picks []pick) *Result {
 	std := in.Standard
 	res := &Result{Kind: std.ID, KindName: std.Name, Mode: in.Mode, K: in.K, Layer: p.base.Layer,
-		Reach: coverage.Straight{Radius: std.RadiusM}.Describe(), RadiusM: std.RadiusM, Target: std.TargetShare,
+		Reach: p.reachDesc, RadiusM: std.RadiusM, Target: std.TargetShare,
 		CandidateSource: cmp.Or(in.Candidates, FromCells), Candidates: len(p.cands), Population: p.base.Population,
 		CoveredBefore: p.base.Covered, Evaluations: p.evaluations, Notes: p.notes}
 	res.Sites = []Site{}

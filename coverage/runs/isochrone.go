@@ -56,7 +56,7 @@ func (s *Service) handleIsochrone(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return api.Conflict("kind %s: %v", kind, err)
 	}
-	dist := travelDistance(tp, minutes)
+	dist := network.TravelDistance(tp, minutes)
 	dlat := dist / 110_574
 	dlon := dist / (111_320 * math.Max(math.Cos(pt[1]*math.Pi/180), 0.01))
 	b := orb.Bound{Min: orb.Point{pt[0] - dlon, pt[1] - dlat}, Max: orb.Point{pt[0] + dlon, pt[1] + dlat}}

@@ -439,7 +439,7 @@ func (s *Service) reach(ctx context.Context, p Params, std coverage.Standard, gr
 	if err != nil {
 		return nil, 0, err
 	}
-	dist := travelDistance(tp, std.Travel.Minutes)
+	dist := network.TravelDistance(tp, std.Travel.Minutes)
 	b := catchmentBound(grid, 2*dist) // the roads may leave and come back
 	var version string
 	if err := s.pool.QueryRow(ctx, sqlNetworkVersion).Scan(&version); err != nil {
@@ -469,19 +469,6 @@ func (s *Service) reach(ctx context.Context, p Params, std coverage.Standard, gr
 	return network.Travel{Graph: g.graph, Minutes: std.Travel.Minutes}, dist, nil
 }
 
-// travelDistance is how far (metres) a profile can go in minutes at its
-// fastest speed, plus the access walk (at most coverage.MaxRadius).
-func travelDistance(tp coverage.TravelProfile, minutes float64) float64 {
-	v := tp.WalkKmh
-	for _, x := range tp.SpeedsKmh {
-		v = max(v, x)
-	}
-	if tp.UseMaxspeed {
-		v = max(v, 130)
-	}
-	v = max(v, tp.FerryKmh)
-	return min(minutes*60*v/3.6+tp.MaxAccessM, coverage.MaxRadius)
-}
 
 // catchmentBound is the grid's extent grown by the radius, where facilities can matter.
 func catchmentBound(g *geo.Grid, radius float64) orb.Bound {
