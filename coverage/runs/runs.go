@@ -469,7 +469,6 @@ func (s *Service) reach(ctx context.Context, p Params, std coverage.Standard, gr
 	return network.Travel{Graph: g.graph, Minutes: std.Travel.Minutes}, dist, nil
 }
 
-
 // catchmentBound is the grid's extent grown by the radius, where facilities can matter.
 func catchmentBound(g *geo.Grid, radius float64) orb.Bound {
 	b := g.Bounds()
