@@ -24,11 +24,13 @@ import (
 // The results equal those of Run on the same facilities (sums to rounding: a
 // unit's covered population is the base run's sum plus the edits' deltas; a
 // unit whose populated cells are all reached, or none, gets exactly its
-// population, or 0). Only the straight-line reach is supported; Compare must be
-// nil. FacilityResult.Nearest is not maintained (0); Catchment is.
+// population, or 0). The reach is the straight line or a CatchmentReach (travel
+// time: network.Travel); Compare must be nil. FacilityResult.Nearest is not
+// maintained (0); Catchment is.
 type Incremental struct {
 	e      *engine
-	reach  Straight
+	reach  Straight       // the straight-line reach, when travel is nil
+	travel CatchmentReach // else: each facility's catchment by its own search
 	counts []uint16 // per frame cell: operating facilities reaching it
 	t, v   unitIndex
 	// Facilities by ID, and in input order, as last set.
@@ -42,6 +44,14 @@ type Incremental struct {
 	facility []Facility
 	// lastCatchment is the weight of the last catchment added.
 	lastCatchment float64
+	ctx           context.Context // of the Set in progress (travel-time catchments)
+}
+
+// CatchmentReach is a Reach that can list the cells one facility reaches (the
+// cells Reach marks for it alone), for what-if scenarios: network.Travel.
+type CatchmentReach interface {
+	Reach
+	Catchment(ctx context.Context, f Frame, p orb.Point, fn func(cell int)) error
 }
 
 type incFacility struct {
@@ -87,14 +97,17 @@ func NewIncremental(ctx context.Context, in Input) (*Incremental, error) {
 		return nil, fmt.Errorf("coverage: what-if scenarios do not support a second measure (Compare)")
 	}
 	reach := Straight{Radius: std.RadiusM}
+	var travel CatchmentReach
 	switch r := in.Reach.(type) {
 	case nil:
 	case Straight:
 		reach = r
+	case CatchmentReach:
+		travel = r
 	default:
-		return nil, fmt.Errorf("coverage: what-if scenarios support the straight-line reach only, not %s", in.Reach.Describe())
+		return nil, fmt.Errorf("coverage: what-if scenarios support the straight-line reach and travel time, not %s", in.Reach.Describe())
 	}
-	if !(reach.Radius > 0 && reach.Radius <= MaxRadius) {
+	if travel == nil && !(reach.Radius > 0 && reach.Radius <= MaxRadius) {
 		return nil, fmt.Errorf("straight-line reach: radius %v m must be in (0, %d]", reach.Radius, MaxRadius)
 	}
 	if in.Grid == nil {
@@ -125,11 +138,14 @@ func NewIncremental(ctx context.Context, in Input) (*Incremental, error) {
 		in.Region = reg
 	}
 	in.Reach = reach
+	if travel != nil {
+		in.Reach = travel
+	}
 	e := &engine{in: in, std: std, reg: reg, f: reg.Frame, band: band, grid: in.Grid, workers: workers}
 	if err := e.population(ctx); err != nil {
 		return nil, err
 	}
-	x := &Incremental{e: e, reach: reach, counts: make([]uint16, e.f.Len()), facs: map[string]*incFacility{}}
+	x := &Incremental{e: e, reach: reach, travel: travel, counts: make([]uint16, e.f.Len()), facs: map[string]*incFacility{}}
 	x.t = newUnitIndex(e, reg.tZones)
 	if len(reg.Villages) > 0 {
 		x.v = newUnitIndex(e, reg.vZones)
@@ -258,6 +274,7 @@ func (u *unitIndex) coveredOf(k int) float64 {
 // When fs keeps the previous facilities in their order (changed or not) and
 // appends new ones, the difference is found position by position; otherwise by ID.
 func (x *Incremental) Set(ctx context.Context, fs []Facility) error {
+	x.ctx = ctx
 	if err := checkFacilities(fs); err != nil {
 		return err
 	}
@@ -405,6 +422,20 @@ func where(f *Facility, i int) string {
 func (x *Incremental) catchment(p orb.Point, sign int) error {
 	e := x.e
 	f := e.f
+	if x.travel != nil {
+		var sum float64
+		var err error
+		if cerr := x.travel.Catchment(x.ctx, f, p, func(i int) {
+			if err == nil {
+				sum += float64(e.weight[i])
+				err = x.mark(i, sign)
+			}
+		}); cerr != nil {
+			return cerr
+		}
+		x.lastCatchment = sum
+		return err
+	}
 	R := x.reach.Radius
 	slack := distSlack(R, p[1])
 	_, my := geo.MetresPerDegree(p[1])
@@ -433,30 +464,48 @@ func (x *Incremental) catchment(p orb.Point, sign int) error {
 				}
 			}
 			i := base + c
-			x.Touched++
 			sum += float64(e.weight[i])
-			n := x.counts[i]
-			switch {
-			case sign > 0 && n == math.MaxUint16:
-				return fmt.Errorf("coverage: more than %d facilities reach one cell", math.MaxUint16)
-			case sign > 0:
-				x.counts[i] = n + 1
-				if n == 0 {
-					x.Flipped++
-					x.t.flip(e, i, 1)
-					x.v.flip(e, i, 1)
-				}
-			default:
-				x.counts[i] = n - 1
-				if n == 1 {
-					x.Flipped++
-					x.t.flip(e, i, -1)
-					x.v.flip(e, i, -1)
-				}
+			if err := x.mark(i, sign); err != nil {
+				return err
 			}
 		}
 	}
 	x.lastCatchment = sum
+	return nil
+}
+
+// active is the reach in use.
+func (x *Incremental) active() Reach {
+	if x.travel != nil {
+		return x.travel
+	}
+	return x.reach
+}
+
+// mark counts one facility more (sign +1) or less (-1) reaching cell i, and
+// moves the cell's population in or out of its units when it flips.
+func (x *Incremental) mark(i, sign int) error {
+	e := x.e
+	x.Touched++
+	n := x.counts[i]
+	switch {
+	case sign > 0 && n == math.MaxUint16:
+		return fmt.Errorf("coverage: more than %d facilities reach one cell", math.MaxUint16)
+	case sign > 0:
+		x.counts[i] = n + 1
+		if n == 0 {
+			x.Flipped++
+			x.t.flip(e, i, 1)
+			x.v.flip(e, i, 1)
+		}
+	default:
+		x.counts[i] = n - 1
+		if n == 1 {
+			x.Flipped++
+			x.t.flip(e, i, -1)
+			x.v.flip(e, i, -1)
+		}
+	}
 	return nil
 }
 
@@ -470,7 +519,7 @@ func (x *Incremental) Result() *Result {
 	reg := e.reg
 	std := e.std
 	e.in.Facilities = x.facility
-	res := &Result{Standard: std, Layer: e.in.Layer, Reach: x.reach.Describe(), Target: std.TargetShare, Frame: reg.Frame, Region: reg, GridTotal: x.gridTot}
+	res := &Result{Standard: std, Layer: e.in.Layer, Reach: x.active().Describe(), Target: std.TargetShare, Frame: reg.Frame, Region: reg, GridTotal: x.gridTot}
 	res.Facilities = make([]FacilityResult, len(x.facility))
 	fTownship := make([]int, len(x.facility))
 	fVillage := make([]int, len(x.facility))
@@ -573,7 +622,7 @@ func (x *Incremental) Result() *Result {
 		sortFlags(res.Townships[i].Flags)
 	}
 	res.Gaps = rankGaps(res, std)
-	res.Notes = e.notes(res, x.reach)
+	res.Notes = e.notes(res, x.active())
 	return res
 }
 

@@ -28,41 +28,12 @@ func (t Travel) EachCost(ctx context.Context, f coverage.Frame, sources []orb.Po
 	if workers <= 0 {
 		workers = 1
 	}
-	limit := t.Minutes * 60
-	walk := g.Profile.WalkKmh / 3.6
 	grouped, err := g.cellSnaps(ctx, f, workers)
 	if err != nil {
 		return err
 	}
-	snaps := grouped.snaps
 	n := f.Len()
-	// Cells by the ends of their edge (CSR node → cells).
-	nn := len(g.NodeID)
-	off := make([]uint32, nn+1)
-	for i := range n {
-		if e := snaps[i].Edge; e >= 0 {
-			off[g.EU[e]+1]++
-			if g.EV[e] != g.EU[e] {
-				off[g.EV[e]+1]++
-			}
-		}
-	}
-	for u := range nn {
-		off[u+1] += off[u]
-	}
-	cells := make([]uint32, off[nn])
-	fill := append([]uint32(nil), off[:nn]...)
-	for i := range n {
-		if e := snaps[i].Edge; e >= 0 {
-			u, v := g.EU[e], g.EV[e]
-			cells[fill[u]] = uint32(i)
-			fill[u]++
-			if v != u {
-				cells[fill[v]] = uint32(i)
-				fill[v]++
-			}
-		}
-	}
+	off, cells := grouped.byNode(g)
 	jobs := make(chan int, len(sources))
 	for i := range sources {
 		jobs <- i
@@ -82,32 +53,74 @@ func (t Travel) EachCost(ctx context.Context, f coverage.Frame, sources []orb.Po
 				if ctx.Err() != nil {
 					return
 				}
-				sn := g.Snap(sources[si])
-				own := []snapped{{sn, int32(si)}}
-				ss.Run(g.seeds(sn, int32(si), walk, nil), limit)
-				visit := func(ci uint32) {
+				t.costsFrom(ss, grouped, off, cells, int32(si), sources[si], func(ci uint32) bool {
 					if seen[ci] == int32(si) {
-						return
+						return true
 					}
 					seen[ci] = int32(si)
-					if c, l := ss.reachCost(snaps[ci], walk, own); l >= 0 && c <= limit {
-						fn(w, si, int(ci), c)
-					}
-				}
-				for _, u := range ss.Touched {
-					for _, ci := range cells[off[u]:off[u+1]] {
-						visit(ci)
-					}
-				}
-				// Cells on the source's own edge whose ends are beyond the limit.
-				if e := sn.Edge; e >= 0 {
-					for _, ci := range grouped.cells[grouped.off[e]:grouped.off[e+1]] {
-						visit(ci)
-					}
-				}
+					return false
+				}, func(cell int, sec float64) { fn(w, si, cell, sec) })
 			}
 		}()
 	}
 	wg.Wait()
+	return ctx.Err()
+}
+
+// costsFrom runs one bounded search from the source at p (label si) on ss and
+// calls fn for every cell it reaches within the limit, with the cost; seen
+// reports whether a cell was already visited for this source (marking it).
+func (t Travel) costsFrom(ss *Search, grouped *cellSnaps, off, cells []uint32, si int32, p orb.Point, seen func(ci uint32) bool, fn func(cell int, seconds float64)) {
+	g := t.Graph
+	limit := t.Minutes * 60
+	walk := g.Profile.WalkKmh / 3.6
+	snaps := grouped.snaps
+	sn := g.Snap(p)
+	own := []snapped{{sn, si}}
+	ss.Run(g.seeds(sn, si, walk, nil), limit)
+	visit := func(ci uint32) {
+		if seen(ci) {
+			return
+		}
+		if c, l := ss.reachCost(snaps[ci], walk, own); l >= 0 && c <= limit {
+			fn(int(ci), c)
+		}
+	}
+	for _, u := range ss.Touched {
+		for _, ci := range cells[off[u]:off[u+1]] {
+			visit(ci)
+		}
+	}
+	// Cells on the source's own edge whose ends are beyond the limit.
+	if e := sn.Edge; e >= 0 {
+		for _, ci := range grouped.cells[grouped.off[e]:grouped.off[e+1]] {
+			visit(ci)
+		}
+	}
+}
+
+// Catchment calls fn once for every cell of f that a facility at p reaches
+// within the minutes (the cells EachCost reports for it alone; what-if
+// scenarios update their counts by it: coverage.CatchmentReach).
+func (t Travel) Catchment(ctx context.Context, f coverage.Frame, p orb.Point, fn func(cell int)) error {
+	g := t.Graph
+	if g == nil {
+		return fmt.Errorf("travel-time catchment: no network")
+	}
+	grouped, err := g.cellSnaps(ctx, f, 0)
+	if err != nil {
+		return err
+	}
+	off, cells := grouped.byNode(g)
+	ss := g.getSearch()
+	defer g.putSearch(ss)
+	seen := map[uint32]bool{}
+	t.costsFrom(ss, grouped, off, cells, 0, p, func(ci uint32) bool {
+		if seen[ci] {
+			return true
+		}
+		seen[ci] = true
+		return false
+	}, func(cell int, _ float64) { fn(cell) })
 	return ctx.Err()
 }

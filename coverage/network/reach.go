@@ -281,6 +281,47 @@ type cellSnaps struct {
 	snaps []Snap
 	off   []uint32
 	cells []uint32
+
+	// The cells by the ends of their edge (CSR node → cells; byNode), made on
+	// first use: the single-source searches (EachCost, Catchment) visit them.
+	nodeOnce  sync.Once
+	nodeOff   []uint32
+	nodeCells []uint32
+}
+
+// byNode returns the cells grouped by the ends of their edge: the cells of
+// node u are nodeCells[nodeOff[u]:nodeOff[u+1]].
+func (c *cellSnaps) byNode(g *Graph) (off, cells []uint32) {
+	c.nodeOnce.Do(func() {
+		nn := len(g.NodeID)
+		off := make([]uint32, nn+1)
+		for _, sn := range c.snaps {
+			if e := sn.Edge; e >= 0 {
+				off[g.EU[e]+1]++
+				if g.EV[e] != g.EU[e] {
+					off[g.EV[e]+1]++
+				}
+			}
+		}
+		for u := range nn {
+			off[u+1] += off[u]
+		}
+		cells := make([]uint32, off[nn])
+		fill := slices.Clone(off[:nn])
+		for i, sn := range c.snaps {
+			if e := sn.Edge; e >= 0 {
+				u, v := g.EU[e], g.EV[e]
+				cells[fill[u]] = uint32(i)
+				fill[u]++
+				if v != u {
+					cells[fill[v]] = uint32(i)
+					fill[v]++
+				}
+			}
+		}
+		c.nodeOff, c.nodeCells = off, cells
+	})
+	return c.nodeOff, c.nodeCells
 }
 
 // CellSnaps returns the snap of every cell centre of f to the network. It

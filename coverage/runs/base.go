@@ -18,8 +18,11 @@ type Base struct {
 	Params   Params
 	Standard coverage.Standard
 	Input    coverage.Input // Facilities empty
-	// Key identifies the grid and boundaries (changes when either does).
+	// Key identifies the grid and boundaries (changes when either does) and, by
+	// travel time, the stored road network.
 	Key string
+	// Dist is how far a facility can be from the grid and still reach it.
+	Dist float64
 }
 
 // BaseFacility is a stored facility of a kind with its database id.
@@ -28,12 +31,9 @@ type BaseFacility struct {
 	Facility coverage.Facility
 }
 
-// Resolve fills p's defaults and validates it, as Start does; scenarios take
-// the straight-line reach only.
+// Resolve fills p's defaults and validates it, as Start does (reach straight
+// or travel).
 func (s *Service) Resolve(ctx context.Context, p Params) (Params, error) {
-	if p.Reach == "travel" {
-		return p, fmt.Errorf("%w: reach: what-if scenarios use the straight-line radius (travel time is not supported)", ErrBadParams)
-	}
 	p, _, err := s.resolve(ctx, p)
 	return p, err
 }
@@ -44,9 +44,6 @@ func (s *Service) LoadBase(ctx context.Context, p Params) (*Base, error) {
 	p, std, err := s.resolve(ctx, p)
 	if err != nil {
 		return nil, err
-	}
-	if p.Reach != "straight" {
-		return nil, fmt.Errorf("%w: reach: what-if scenarios use the straight-line radius", ErrBadParams)
 	}
 	grid, gridFP, err := s.loadGrid(ctx, p.GridID)
 	if err != nil {
@@ -81,13 +78,22 @@ func (s *Service) LoadBase(ctx context.Context, p Params) (*Base, error) {
 		s.region = map[string]*coverage.Region{regionKey: region}
 		s.mu.Unlock()
 	}
-	in := coverage.Input{Standard: std, Layer: p.Layer, Grid: grid, Region: region, Counties: counties, Reach: coverage.Straight{Radius: p.RadiusM}}
-	return &Base{Params: p, Standard: std, Input: in, Key: regionKey}, nil
+	nh := sha256.New()
+	rc, dist, err := s.reach(ctx, p, std, grid, nh)
+	if err != nil {
+		return nil, err
+	}
+	key := regionKey
+	if p.Reach == "travel" {
+		key += "/" + hex.EncodeToString(nh.Sum(nil))
+	}
+	in := coverage.Input{Standard: std, Layer: p.Layer, Grid: grid, Region: region, Counties: counties, Reach: rc}
+	return &Base{Params: p, Standard: std, Input: in, Key: key, Dist: dist}, nil
 }
 
 // BaseFacilities reads the stored facilities of base's kind that can reach its grid.
 func (s *Service) BaseFacilities(ctx context.Context, b *Base) ([]BaseFacility, error) {
-	rows, err := s.loadFacilities(ctx, b.Params.Kind, catchmentBound(b.Input.Grid, b.Params.RadiusM), io.Discard)
+	rows, err := s.loadFacilities(ctx, b.Params.Kind, catchmentBound(b.Input.Grid, max(b.Dist, b.Params.RadiusM)), io.Discard)
 	if err != nil {
 		return nil, err
 	}

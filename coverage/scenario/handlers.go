@@ -22,7 +22,7 @@ func (s *Service) Routes() []api.Route {
 	return []api.Route{
 		{Method: http.MethodPost, Path: "/api/scenarios", Tag: "coverage", Role: string(auth.Planner),
 			Summary:     "Create a what-if scenario (规划情景) of a facility kind",
-			Description: "base_run, when given, supplies the grid, layer, radius and date (a straight-line run); else the kind's defaults. The stored facilities are never changed.",
+			Description: "base_run, when given, supplies the grid, layer, radius, date and reach (straight line or travel time over the stored roads); else the kind's defaults. The stored facilities are never changed.",
 			Body:        `{"name": "新增两处养老服务中心", "kind": "eldercare_center", "base_run": 1}`,
 			Handler:     s.handleCreate},
 		{Method: http.MethodGet, Path: "/api/scenarios", Tag: "coverage", Summary: "Scenarios, newest first",

@@ -8,6 +8,7 @@
 package scenario
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -114,14 +115,11 @@ func (s *Service) Create(ctx context.Context, name, kind string, baseRun *int64)
 		if run.Kind != kind {
 			return Scenario{}, bad("base_run", "run %d is of kind %s, not %s", run.ID, run.Kind, kind)
 		}
-		if run.Reach == "travel" {
-			return Scenario{}, bad("base_run", "run %d uses travel time; what-if scenarios use the straight-line radius", run.ID)
-		}
 		asOf, err := time.Parse(time.DateOnly, run.AsOf)
 		if err != nil {
 			return Scenario{}, fmt.Errorf("run %d: as_of %q: %w", run.ID, run.AsOf, err)
 		}
-		p = runs.Params{Kind: kind, RadiusM: run.RadiusM, Layer: run.Layer, AsOf: asOf, Reach: "straight"}
+		p = runs.Params{Kind: kind, RadiusM: run.RadiusM, Layer: run.Layer, AsOf: asOf, Reach: cmp.Or(run.Reach, "straight")}
 		if run.GridID != nil {
 			p.GridID = *run.GridID
 		}

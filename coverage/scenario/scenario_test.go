@@ -405,3 +405,74 @@ func TestScenarioAPI(t *testing.T) {
 		t.Fatalf("%d audit entries", n)
 	}
 }
+
+// TestScenarioTravelAPI: a scenario on a travel-time run judges edits by travel time:
+// without edits it is the stored run; with a planned facility added and a stored one
+// closed, its townships are those of a full travel-time run on the same changes made
+// for real.
+func TestScenarioTravelAPI(t *testing.T) {
+	env := tilestest.Demo(t)
+	ctx := dbtest.CLI()
+	pool := env.Pool
+	planner, _, err := auth.NewStore(pool).CreateToken(ctx, "scenario.travel", auth.Planner, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const kind = "eco_burial"
+	var baseRun int64
+	if err := pool.QueryRow(ctx, `SELECT id FROM coverage_run WHERE kind = $1 AND status = 'done' AND params->>'reach' = 'travel' ORDER BY id DESC LIMIT 1`, kind).Scan(&baseRun); err != nil {
+		t.Fatalf("the demo's travel-time run of %s: %v", kind, err)
+	}
+	sc := decode[struct {
+		ID     int64       `json:"id"`
+		Params runs.Params `json:"params"`
+	}](t, do(t, "POST", env.URL+"/api/scenarios", planner, fmt.Sprintf(`{"name":"出行时间情景","kind":"%s","base_run":%d}`, kind, baseRun)), 201)
+	if sc.Params.Reach != "travel" {
+		t.Fatalf("scenario reach %q, want travel", sc.Params.Reach)
+	}
+	url := fmt.Sprintf("%s/api/scenarios/%d", env.URL, sc.ID)
+	base := decode[view](t, do(t, "GET", url, "", ""), 200)
+	sameAsRun(t, "travel, no edits", base.Townships, storedTownships(t, pool, baseRun))
+	var target township
+	for _, g := range base.Gaps {
+		if g.Share < 0.9 {
+			target = g
+			break
+		}
+	}
+	if target.Code == "" {
+		t.Fatal("no township below target")
+	}
+	var lon, lat float64
+	if err := pool.QueryRow(ctx, `SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM admin_unit WHERE code = $1 AND valid_to IS NULL) s`, target.Code).Scan(&lon, &lat); err != nil {
+		t.Fatal(err)
+	}
+	var closeID int64
+	if err := pool.QueryRow(ctx, `SELECT min(id) FROM facility WHERE kind = $1 AND status = 'operating'`, kind).Scan(&closeID); err != nil {
+		t.Fatal(err)
+	}
+	decode[struct{}](t, do(t, "POST", url+"/edits", planner, fmt.Sprintf(`{"op":"add","lon":%v,"lat":%v,"name":"规划公墓"}`, lon, lat)), 201)
+	decode[struct{}](t, do(t, "POST", url+"/edits", planner, fmt.Sprintf(`{"op":"close","facility":%d}`, closeID)), 201)
+	edited := decode[view](t, do(t, "GET", url, "", ""), 200)
+	if edited.Cells.Flipped == 0 {
+		t.Fatal("the edits flipped no cell")
+	}
+	// The same for real, a full travel-time run, and the table back as it was.
+	if _, err := pool.Exec(ctx, `INSERT INTO facility (kind, ext_id, name, status, geom) VALUES ($1, 'SCN-T', '规划公墓', 'operating', ST_SetSRID(ST_MakePoint($2, $3), 4326))`, kind, lon, lat); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE facility SET status = 'closed' WHERE id = $1`, closeID); err != nil {
+		t.Fatal(err)
+	}
+	real, err := env.Runs.RunSync(ctx, sc.Params)
+	if err != nil || real.Status != "done" || real.Reach != "travel" {
+		t.Fatalf("run: %v %+v", err, real)
+	}
+	if _, err := pool.Exec(ctx, `DELETE FROM facility WHERE ext_id = 'SCN-T'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE facility SET status = 'operating' WHERE id = $1`, closeID); err != nil {
+		t.Fatal(err)
+	}
+	sameAsRun(t, "travel, edited", edited.Townships, storedTownships(t, pool, real.ID))
+}
