@@ -31,7 +31,7 @@ type Incremental struct {
 	e      *engine
 	reach  Straight       // the straight-line reach, when travel is nil
 	travel CatchmentReach // else: each facility's catchment by its own search
-	counts []uint16 // per frame cell: operating facilities reaching it
+	counts []uint16       // per frame cell: operating facilities reaching it
 	t, v   unitIndex
 	// Facilities by ID, and in input order, as last set.
 	facs map[string]*incFacility
@@ -168,7 +168,7 @@ func newUnitIndex(e *engine, zones []Zone) unitIndex {
 	W := e.f.W
 	u := unitIndex{
 		cell: make([]int32, e.f.Len()),
-		pop: make([]float64, len(zones)), covered: make([]float64, len(zones)),
+		pop:  make([]float64, len(zones)), covered: make([]float64, len(zones)),
 		entries: make([]int32, len(zones)), reachedIn: make([]int32, len(zones)),
 	}
 	for i := range u.cell {

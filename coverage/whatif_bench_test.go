@@ -3,12 +3,12 @@ package coverage
 import (
 	"context"
 	"fmt"
-	"os"
-	"strings"
-	"syscall"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 

@@ -130,7 +130,9 @@ func storedTownships(t *testing.T, pool *pgxpool.Pool, run int64) map[string]tow
 	return out
 }
 
-func close9(a, b float64) bool { return math.Abs(a-b) <= 1e-9*max(math.Abs(a), math.Abs(b)) || math.Abs(a-b) < 1e-6 }
+func close9(a, b float64) bool {
+	return math.Abs(a-b) <= 1e-9*max(math.Abs(a), math.Abs(b)) || math.Abs(a-b) < 1e-6
+}
 
 // sameAsRun compares a scenario's townships with a stored run's.
 func sameAsRun(t *testing.T, what string, got []township, want map[string]township) {
