@@ -14,7 +14,7 @@ window.I18N = {
     measure: '覆盖口径', straight: '直线距离', travel: '出行时间（路网）', noMeasureRun: '该类型还没有此口径的分析结果',
     minutes: '出行时间（放大后，分钟）', straightShare: '直线覆盖率', travelShare: '出行时间覆盖率', straightOnly: '直线覆盖但路网不可达',
     scenario: '情景模拟', scenarioStart: '开始情景模拟', scenarioStop: '退出情景模拟', undo: '撤销', before: '原为',
-    scenarioHint: '点击地图新增规划设施，拖动设施可移动；撤销恢复原状。不改动实际数据。', scenarioNeedsRun: '情景模拟需要一个已完成的直线距离分析批次',
+    scenarioHint: '点击地图新增规划设施，拖动设施可移动；撤销恢复原状。不改动实际数据。', scenarioNeedsRun: '情景模拟需要一个已完成的分析批次',
     opAdd: '新增', opMove: '移动', opClose: '关闭', opBeds: '床位', plannedName: '规划设施',
   },
   en: {
@@ -31,7 +31,7 @@ window.I18N = {
     measure: 'Measure', straight: 'Straight line', travel: 'Travel time (roads)', noMeasureRun: 'No run of this measure for this kind yet',
     minutes: 'Travel time (zoomed in, minutes)', straightShare: 'Straight-line share', travelShare: 'Travel-time share', straightOnly: 'In the radius, not reached by road',
     scenario: 'What-if scenario', scenarioStart: 'Start a what-if scenario', scenarioStop: 'Leave the scenario', undo: 'Undo', before: 'was',
-    scenarioHint: 'Click the map to add a planned facility, drag a facility to move it; undo restores. The real data is not changed.', scenarioNeedsRun: 'A what-if scenario needs a finished straight-line run',
+    scenarioHint: 'Click the map to add a planned facility, drag a facility to move it; undo restores. The real data is not changed.', scenarioNeedsRun: 'A what-if scenario needs a finished run',
     opAdd: 'Add', opMove: 'Move', opClose: 'Close', opBeds: 'Beds', plannedName: 'Planned facility',
   },
 };

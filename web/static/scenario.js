@@ -37,7 +37,7 @@
   // ---- enter / leave ----
   async function start() {
     const st = F().state;
-    if (!st.run || st.run.status !== 'done' || st.run.reach === 'travel') { status(t('scenarioNeedsRun'), true); return; }
+    if (!st.run || st.run.status !== 'done') { status(t('scenarioNeedsRun'), true); return; }
     if (!token()) {
       const tok = prompt(t('tokenPrompt'));
       if (!tok) return;
