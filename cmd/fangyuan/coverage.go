@@ -183,11 +183,7 @@ func cmdCoverage(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if *reach == "travel" {
-		nw, err := network.ReadFile(ctx, *netFile, nil)
-		if err != nil {
-			return err
-		}
-		tr, err := network.ForKind(nw, stds, std)
+		tr, err := travelFromFile(ctx, *netFile, stds, std)
 		if err != nil {
 			return err
 		}
@@ -367,4 +363,15 @@ func kindStandard(path, kind string, radius float64) (*coverage.Standards, cover
 		std.RadiusM = radius
 	}
 	return stds, std, nil
+}
+
+// travelFromFile is the travel-time reach of kind std over the road network in
+// path (OpenStreetMap or the bureau's lines, network.ReadFile), with its
+// travel mode's profile from stds.
+func travelFromFile(ctx context.Context, path string, stds *coverage.Standards, std coverage.Standard) (network.Travel, error) {
+	nw, err := network.ReadFile(ctx, path, nil)
+	if err != nil {
+		return network.Travel{}, err
+	}
+	return network.ForKind(nw, stds, std)
 }

@@ -9,7 +9,6 @@ import (
 	"fangyuan/coverage"
 	"fangyuan/coverage/access"
 	"fangyuan/coverage/inputs"
-	"fangyuan/coverage/network"
 	"fangyuan/geo"
 	"fangyuan/geo/geotiff"
 	"fangyuan/importers"
@@ -102,11 +101,7 @@ func cmdCoverageAccess(ctx context.Context, args []string, stdout io.Writer) err
 	}
 	var dist access.Distances = access.Straight{Radius: std.RadiusM}
 	if *netFile != "" {
-		nw, err := network.ReadFile(ctx, *netFile, nil)
-		if err != nil {
-			return err
-		}
-		tr, err := network.ForKind(nw, stds, std)
+		tr, err := travelFromFile(ctx, *netFile, stds, std)
 		if err != nil {
 			return err
 		}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"fangyuan/coverage/inputs"
-	"fangyuan/coverage/network"
 	"fangyuan/coverage/plan"
 	"fangyuan/geo"
 	"fangyuan/importers"
@@ -141,11 +140,7 @@ func cmdPlan(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if *reachFlag == "travel" {
-		nw, err := network.ReadFile(ctx, *netFile, nil)
-		if err != nil {
-			return err
-		}
-		tr, err := network.ForKind(nw, stds, std)
+		tr, err := travelFromFile(ctx, *netFile, stds, std)
 		if err != nil {
 			return err
 		}

@@ -145,33 +145,9 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 	if req.Weight == nil {
 		return out, nil
 	}
-	// Catchments: cells by the ends of their edge (CSR node → cells).
-	nn := len(g.NodeID)
-	off := make([]uint32, nn+1)
-	for i := range n {
-		if e := snaps[i].Edge; e >= 0 && out.Nearest[i] >= 0 {
-			off[g.EU[e]+1]++
-			if g.EV[e] != g.EU[e] {
-				off[g.EV[e]+1]++
-			}
-		}
-	}
-	for u := range nn {
-		off[u+1] += off[u]
-	}
-	cells := make([]uint32, off[nn])
-	fill := append([]uint32(nil), off[:nn]...)
-	for i := range n {
-		if e := snaps[i].Edge; e >= 0 && out.Nearest[i] >= 0 {
-			u, v := g.EU[e], g.EV[e]
-			cells[fill[u]] = uint32(i)
-			fill[u]++
-			if v != u {
-				cells[fill[v]] = uint32(i)
-				fill[v]++
-			}
-		}
-	}
+	// Catchments: the reached cells by the ends of their edge (the CSR node →
+	// cells cached with the snaps, unreached cells skipped).
+	off, cells := grouped.byNode(g)
 	jobs := make(chan int, len(req.Sources))
 	for i := range req.Sources {
 		jobs <- i
@@ -195,7 +171,7 @@ func (t Travel) Reach(ctx context.Context, req coverage.ReachRequest) (*coverage
 				var sum float64
 				for _, u := range ss.Touched {
 					for _, ci := range cells[off[u]:off[u+1]] {
-						if seen[ci] == int32(si) {
+						if seen[ci] == int32(si) || out.Nearest[ci] < 0 {
 							continue
 						}
 						seen[ci] = int32(si)

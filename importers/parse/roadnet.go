@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"cmp"
 	"io/fs"
 	"math"
 	"slices"
@@ -195,23 +196,14 @@ func ReadRoadNetwork(fsys fs.FS, path string, opts RoadNetworkOptions) (RoadNetw
 	for _, k := range kept {
 		all = append(all, k.keys...)
 	}
-	slices.SortFunc(all, func(a, b [2]int64) int {
-		if a[0] != b[0] {
-			return cmpInt64(a[0], b[0])
-		}
-		return cmpInt64(a[1], b[1])
-	})
+	byPos := func(a, b [2]int64) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) }
+	slices.SortFunc(all, byPos)
 	all = slices.Compact(all)
 	for _, k := range kept {
 		w := k.w
 		w.Nodes = make([]int64, len(k.keys))
 		for j, key := range k.keys {
-			i, _ := slices.BinarySearchFunc(all, key, func(a, b [2]int64) int {
-				if a[0] != b[0] {
-					return cmpInt64(a[0], b[0])
-				}
-				return cmpInt64(a[1], b[1])
-			})
+			i, _ := slices.BinarySearchFunc(all, key, byPos)
 			w.Nodes[j] = int64(i + 1)
 		}
 		// A line whose consecutive vertices fall on one node keeps one of them.
@@ -228,16 +220,6 @@ func ReadRoadNetwork(fsys fs.FS, path string, opts RoadNetworkOptions) (RoadNetw
 		res.Ways = append(res.Ways, w)
 	}
 	return res, nil
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // roadClass maps a file's class value to an OSM highway class ("" is unclassified).
