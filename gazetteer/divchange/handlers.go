@@ -6,11 +6,12 @@ import (
 	"strconv"
 
 	"fangyuan/internal/api"
+	"fangyuan/internal/auth"
 )
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-// Routes are the change-report endpoints (reads).
+// Routes are the change-report endpoints: reads, and the decision on a pending record.
 func (s *Store) Routes() []api.Route {
 	format := api.Param{Name: "format", In: "query", Type: "string", Enum: []string{"json", "csv", "xlsx"}, Description: "default json"}
 	return []api.Route{
@@ -23,6 +24,15 @@ func (s *Store) Routes() []api.Route {
 			Summary:  "The records of an update that did not follow their unit (split, ambiguous merge, retired without successor, or a collision) and wait for a person",
 			Params:   []api.Param{{Name: "id", In: "path", Type: "integer", Example: "1"}, format},
 			Produces: []string{"application/json", "text/csv", xlsxType}, Handler: s.handlePending},
+		{Method: http.MethodPost, Path: "/api/divisions/changes/{id}/pending/resolve", Tag: "divisions",
+			Role:    string(auth.Planner) + "|" + string(auth.NamesEditor) + "|" + string(auth.BoundaryEditor),
+			Summary: "Decide a pending record (处理待定记录): assign it the code it belongs to now, or keep it as it is",
+			Description: "The record's code changes only if it still carries the code the update left it on (409 otherwise, also when someone decided it first); the code must be a current division (400). " +
+				"Facilities are decided by planners, roads, house numbers and place names by names editors, boundary lines and inspection rounds by boundary editors (403 otherwise). " +
+				"A line's `sides` take `LEFT|RIGHT`. Audited; the answer says how many records of the report still wait.",
+			Params:  []api.Param{{Name: "id", In: "path", Type: "integer", Example: "1"}},
+			Body:    `{"entity": "place_name", "id": 12, "field": "admin_code", "action": "assign", "code": "330102001"}`,
+			Handler: s.handleResolve},
 	}
 }
 

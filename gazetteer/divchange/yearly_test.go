@@ -354,6 +354,7 @@ WHERE code = $1 AND valid_to IS NULL`, p("moved_county")); err != nil {
 	if got := state(t, pool); got != before {
 		t.Fatalf("the second run wrote:\n%s\n%s", before, got)
 	}
+	checkResolve(t, pool, applied)
 }
 
 func keys(m map[string]bool) []string {
