@@ -6,7 +6,7 @@
   const $ = (s) => document.querySelector(s);
   const I18N = {
     zh: {
-      title: '界线联检', coverage: '覆盖分析', officePage: '门牌管理', round: '联检轮次', gcj: '数据包用 GCJ-02（高德等设备）', progress: '各组进度',
+      title: '界线联检', coverage: '覆盖分析', officePage: '门牌管理', changesPage: '区划代码更新', round: '联检轮次', gcj: '数据包用 GCJ-02（高德等设备）', progress: '各组进度',
       team: '联检组', lines: '界线', markers: '界桩', inspected: '已检', conflicts: '冲突', package: '数据包', summary: '下载汇总表 XLSX',
       legend: '图例', c_intact: '完好', c_damaged: '损坏', c_missing: '丢失', c_moved: '移位', l_recent: '近5年已检界线', l_old: '5年以上', l_never: '未检',
       problems: '检查发现的问题', markerList: '界桩', number: '编号', kind: '类型', condition: '状况', lastInspected: '最近检查',
@@ -19,7 +19,7 @@
       noTopology: '没有拓扑问题', topoDb: (lv, w) => `数据库中 ${w} 的${lv}区划`, topoUpload: (n) => `文件 ${n}（对照数据库中的上级区划）`,
     },
     en: {
-      title: 'Boundary inspection', coverage: 'Coverage', officePage: 'House numbers', round: 'Round', gcj: 'Packages in GCJ-02 (Amap devices)', progress: 'Team progress',
+      title: 'Boundary inspection', coverage: 'Coverage', officePage: 'House numbers', changesPage: 'Code updates', round: 'Round', gcj: 'Packages in GCJ-02 (Amap devices)', progress: 'Team progress',
       team: 'Team', lines: 'Lines', markers: 'Markers', inspected: 'Inspected', conflicts: 'Conflicts', package: 'Package', summary: 'Download the XLSX summary',
       legend: 'Legend', c_intact: 'Intact', c_damaged: 'Damaged', c_missing: 'Missing', c_moved: 'Moved', l_recent: 'Inspected within 5 years', l_old: 'Older', l_never: 'Never',
       problems: 'Check findings', markerList: 'Markers', number: 'Number', kind: 'Kind', condition: 'Condition', lastInspected: 'Last inspected',

@@ -8,7 +8,7 @@
   const $ = (s) => document.querySelector(s);
   const I18N = {
     zh: {
-      title: '门牌管理', coverage: '覆盖分析', boundaryPage: '界线联检', setToken: '令牌', township: '乡镇', road: '道路',
+      title: '门牌管理', coverage: '覆盖分析', boundaryPage: '界线联检', changesPage: '区划代码更新', setToken: '令牌', township: '乡镇', road: '道路',
       clickHint: '在地图上点击道路旁的位置，得到建议门牌号；点击已有门牌查看详情。', suggestion: '建议门牌', approvalNo: '批准文号',
       hnStatus: '状态', s_active: '现行', s_planned: '拟编', s_retired: '已注销', accept: '采纳并编配', cancel: '取消',
       houseDetails: '门牌详情', activate: '启用', retire: '注销', newNumber: '新门牌号', renumber: '改号', lineage: '沿革（前后门牌）',
@@ -32,7 +32,7 @@
       scope: (s) => s ? `比较范围：${s}` : '比较范围：全部', renumberNeedsNumber: '请填写新门牌号',
     },
     en: {
-      title: 'House numbers', coverage: 'Coverage', boundaryPage: 'Boundary inspection', setToken: 'Token', township: 'Township', road: 'Road',
+      title: 'House numbers', coverage: 'Coverage', boundaryPage: 'Boundary inspection', changesPage: 'Code updates', setToken: 'Token', township: 'Township', road: 'Road',
       clickHint: 'Click beside the road on the map for the suggested number; click a number for its details.', suggestion: 'Suggested number', approvalNo: 'Approval no.',
       hnStatus: 'Status', s_active: 'active', s_planned: 'planned', s_retired: 'retired', accept: 'Accept and assign', cancel: 'Cancel',
       houseDetails: 'House number', activate: 'Activate', retire: 'Retire', newNumber: 'New number', renumber: 'Renumber', lineage: 'Lineage',
