@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"fangyuan/gazetteer"
+	"fangyuan/gazetteer/boundary"
 	"fangyuan/gazetteer/divchange"
 	"fangyuan/internal/db"
 )
@@ -165,7 +166,12 @@ func apply(ctx context.Context, tx pgx.Tx, report *divchange.Report, plan *divch
 	if err := divchange.CarryRecoded(ctx, tx, plan, opts.ValidFrom); err != nil {
 		return err
 	}
-	phase(opts.Options, "written")
+	// Derived lines are named after their units (左—右线): renamed and recoded units rename them.
+	renamed, err := boundary.RenameDerivedLines(ctx, tx, map[string]any{"division_change_report": report.ID})
+	if err != nil {
+		return err
+	}
+	phase(opts.Options, "written (%d derived boundary lines renamed after their units)", renamed)
 	return nil
 }
 

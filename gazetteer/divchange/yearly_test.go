@@ -21,6 +21,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"fangyuan/gazetteer/divchange"
+	"fangyuan/geo/topology"
 	"fangyuan/importers"
 	"fangyuan/internal/api"
 	"fangyuan/internal/db/dbtest"
@@ -219,6 +220,29 @@ VALUES ($1, $2, $3, $4, $5, ST_Multi(ST_MakeLine(ST_Point(120, 30, 4326), ST_Poi
 	for i, l := range []int64{follows, swapped} {
 		exec(t, pool, `INSERT INTO boundary_marker (line_id, number, kind, geom) VALUES ($1, $2, 'single', ST_Point(120.01, 30.005, 4326)) RETURNING id`, l, fmt.Sprintf("M%d", i))
 	}
+	// Derived lines are named after their units (左—右线): the renamed county's derived line
+	// takes its new name; an imported line between the same two keeps its official name.
+	renamedCounty := p("renamed_county")
+	rcNeighbour := ""
+	for _, c := range w.kids(picked["renamed_county"][:4]) {
+		if c != picked["renamed_county"] {
+			rcNeighbour = pad(c)
+			break
+		}
+	}
+	unitName := func(code string) string {
+		var n string
+		if err := pool.QueryRow(ctx, `SELECT name FROM admin_unit WHERE code = $1 AND valid_to IS NULL`, code).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	lo, hi := min(renamedCounty, rcNeighbour), max(renamedCounty, rcNeighbour)
+	derivedName := topology.LineName(unitName(lo), unitName(hi))
+	derived := exec(t, pool, `INSERT INTO boundary_line (ext_id, name, level, left_code, right_code, origin, geom)
+VALUES ($1, $2, 3, $3, $4, 'derived', ST_Multi(ST_MakeLine(ST_Point(120.1, 30, 4326), ST_Point(120.12, 30.01, 4326)))) RETURNING id`,
+		topology.LineID("county", lo, hi), derivedName, lo, hi)
+	official := line(lo, hi, "两县界线")
 	round := exec(t, pool, `INSERT INTO inspection_round (name, year, scope_unit) VALUES ('第五轮', 2026, $1) RETURNING id`, p("moved_county"))
 	if _, err := pool.Exec(ctx, `UPDATE admin_unit SET pinyin = 'Moved County', geom = ST_Multi(ST_Buffer(ST_Point(120, 30, 4326), 0.01, 4))
 WHERE code = $1 AND valid_to IS NULL`, p("moved_county")); err != nil {
@@ -341,6 +365,30 @@ WHERE code = $1 AND valid_to IS NULL`, p("moved_county")); err != nil {
 	}
 	if audited != moved || moved == 0 {
 		t.Errorf("audited moves %d, moved %d", audited, moved)
+	}
+
+	// The derived line says the county's new name; the imported one is unchanged.
+	newNames := map[string]string{renamedCounty: w.nodes[picked["renamed_county"]].name, rcNeighbour: unitName(rcNeighbour)}
+	if newNames[renamedCounty] == derivedName || !strings.HasSuffix(newNames[renamedCounty], "市") {
+		t.Fatalf("the renamed county is %q", newNames[renamedCounty])
+	}
+	lineName := func(id int64) string {
+		var n string
+		if err := pool.QueryRow(ctx, `SELECT name FROM boundary_line WHERE id = $1`, id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got, want := lineName(derived), topology.LineName(newNames[lo], newNames[hi]); got != want {
+		t.Errorf("derived line after the rename: %q, want %q (was %q)", got, want, derivedName)
+	}
+	if got := lineName(official); got != "两县界线" {
+		t.Errorf("imported line renamed to %q", got)
+	}
+	var renameAudit int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE entity = 'boundary_line' AND entity_key = $1 AND action = 'rename'
+AND before->>'name' = $2 AND (detail->>'division_change_report')::bigint = $3`, fmt.Sprint(derived), derivedName, applied.ID).Scan(&renameAudit); err != nil || renameAudit != 1 {
+		t.Errorf("audit of the line's rename: %d %v", renameAudit, err)
 	}
 
 	checkAPI(t, pool, applied, len(wantPending))
