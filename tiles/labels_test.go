@@ -65,8 +65,10 @@ WHERE valid_to IS NULL AND ST_Intersects(geom, ST_Transform(ST_TileEnvelope($1::
 		}
 		return n
 	}
+	var cache string // X-Tile-Cache of the last labels()
 	labels := func() map[string]int {
-		ls, _, _ := decode(t, env, tilePath("house_numbers", tl, ""))
+		ls, resp, _ := decode(t, env, tilePath("house_numbers", tl, ""))
+		cache = resp.Header.Get("X-Tile-Cache")
 		out := map[string]int{}
 		n := 0
 		for _, l := range ls {
@@ -89,9 +91,19 @@ WHERE valid_to IS NULL AND ST_Intersects(geom, ST_Transform(ST_TileEnvelope($1::
 	if got["9014号/retired"] != 0 {
 		t.Errorf("a retired number is drawn")
 	}
+	// The tile is cached until house_number changes (its change counter, migration 024).
+	if labels(); cache != "hit" {
+		t.Errorf("the same tile again: cache %q, want hit", cache)
+	}
 	insert(9015, "", "", "active", false, -0.0001)
-	if got := labels(); got["9015号/active"] != 1 {
-		t.Fatalf("a new number is not drawn at once: %v", got)
+	if got := labels(); got["9015号/active"] != 1 || cache != "miss" {
+		t.Fatalf("a new number is not drawn at once (cache %q): %v", cache, got)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE house_number SET valid_to = current_date, status = 'retired' WHERE road_id = $1 AND number = 9015`, road); err != nil {
+		t.Fatal(err)
+	}
+	if got := labels(); got["9015号/active"] != 0 || cache != "miss" {
+		t.Fatalf("a retired number is still drawn (cache %q): %v", cache, got)
 	}
 	// below the layer's zoom: nothing
 	if resp, _ := env.Get(t, tilePath("house_numbers", maptile.At(orb.Point{lon, lat}, 12), "")); resp.StatusCode != 204 {

@@ -29,9 +29,6 @@ type Layer struct {
 	ParamRequired bool `json:"-"`
 	// Tables are the source tables whose changes invalidate the layer's cached tiles.
 	Tables []string `json:"-"`
-	// Live layers are drawn on every request, never cached: their table has no change
-	// counter in tile_epoch (migration 005) to key a cache by.
-	Live bool `json:"-"`
 
 	query string          // SQL with one %s for the geometry expression; "" for in-memory layers
 	fixed string          // value of $6 when the layer has no parameter
@@ -121,8 +118,9 @@ func init() {
 	})
 	register(&Layer{
 		ID: "house_numbers", Description: "门牌 current house numbers (planned and active; one point per number, label as on the plate: 12号, 甲12号, 12号之一)",
-		MinZoom: 14, MaxZoom: MaxZoom, Live: true,
+		MinZoom: 14, MaxZoom: MaxZoom,
 		Fields: map[string]string{"id": "Number", "road_id": "Number", "number": "Number", "suffix": "String", "building": "String", "label": "String", "status": "String"},
+		Tables: []string{"house_number"},
 		query:  wrapMVT("house_numbers", fmt.Sprintf(houseNumbersInner, mvtGeom(`h.geom`))),
 		cap:    func(z int) int { return 20000 },
 	})

@@ -156,14 +156,6 @@ func (s *Server) Get(ctx context.Context, req Request) (t Tile, hit bool, err er
 	if l.ID == "cells" && s.cfg.Cells == nil {
 		return Tile{}, false, api.NotFound("the cells layer is not available on this server")
 	}
-	if l.Live {
-		raw, err := s.render(ctx, l, req.Z, req.X, req.Y, param, -1)
-		if err != nil {
-			return Tile{}, false, err
-		}
-		t, err := encode(raw)
-		return t, false, err
-	}
 	ep, err := s.epoch(ctx, l.Tables)
 	if err != nil {
 		return Tile{}, false, err
