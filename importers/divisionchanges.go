@@ -167,11 +167,11 @@ func apply(ctx context.Context, tx pgx.Tx, report *divchange.Report, plan *divch
 		return err
 	}
 	// Derived lines are named after their units (左—右线): renamed and recoded units rename them.
-	renamed, err := boundary.RenameDerivedLines(ctx, tx, map[string]any{"division_change_report": report.ID})
+	renamed, kept, err := boundary.RenameDerivedLines(ctx, tx, map[string]any{"division_change_report": report.ID})
 	if err != nil {
 		return err
 	}
-	phase(opts.Options, "written (%d derived boundary lines renamed after their units)", renamed)
+	phase(opts.Options, "written (%d derived boundary lines renamed after their units; %d keep their names, which another line between the same units holds)", renamed, kept)
 	return nil
 }
 

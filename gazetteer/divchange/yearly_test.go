@@ -243,6 +243,26 @@ VALUES ($1, $2, $3, $4, $5, ST_Multi(ST_MakeLine(ST_Point(120, 30, 4326), ST_Poi
 VALUES ($1, $2, 3, $3, $4, 'derived', ST_Multi(ST_MakeLine(ST_Point(120.1, 30, 4326), ST_Point(120.12, 30.01, 4326)))) RETURNING id`,
 		topology.LineID("county", lo, hi), derivedName, lo, hi)
 	official := line(lo, hi, "两县界线")
+	// A derived line moved onto a recoded county takes the id of its new codes; a derived
+	// line moved by a merge onto a pair that has a derived line already keeps its name (the
+	// pair's name is taken: UNIQUE (left_code, right_code, name)) and its id.
+	derivedLine := func(level, a, b string) (int64, string) {
+		l, r := min(a, b), max(a, b)
+		n := topology.LineName(unitName(l), unitName(r))
+		return exec(t, pool, `INSERT INTO boundary_line (ext_id, name, level, left_code, right_code, origin, geom)
+VALUES ($1, $2, $3, $4, $5, 'derived', ST_Multi(ST_MakeLine(ST_Point(120.2, 30, 4326), ST_Point(120.22, 30.01, 4326)))) RETURNING id`,
+			topology.LineID(level, l, r), n, map[string]int{"county": 3, "township": 4}[level], l, r), n
+	}
+	recodedLine, _ := derivedLine("county", p("moved_county"), neighbour)
+	mergeC := ""
+	for _, c := range w.kids(picked["merge_county"]) {
+		if c != picked["merge_target"] && c != picked["merged_township_0"] && c != picked["merged_township_1"] && c != picked["merged_township_2"] {
+			mergeC = pad(c)
+			break
+		}
+	}
+	targetLine, targetName := derivedLine("township", p("merge_target"), mergeC)
+	mergedLine, mergedName := derivedLine("township", p("merged_township_0"), mergeC)
 	round := exec(t, pool, `INSERT INTO inspection_round (name, year, scope_unit) VALUES ('第五轮', 2026, $1) RETURNING id`, p("moved_county"))
 	if _, err := pool.Exec(ctx, `UPDATE admin_unit SET pinyin = 'Moved County', geom = ST_Multi(ST_Buffer(ST_Point(120, 30, 4326), 0.01, 4))
 WHERE code = $1 AND valid_to IS NULL`, p("moved_county")); err != nil {
@@ -384,6 +404,17 @@ WHERE code = $1 AND valid_to IS NULL`, p("moved_county")); err != nil {
 	}
 	if got := lineName(official); got != "两县界线" {
 		t.Errorf("imported line renamed to %q", got)
+	}
+	var ext string
+	if err := pool.QueryRow(ctx, `SELECT ext_id FROM boundary_line WHERE id = $1`, recodedLine).Scan(&ext); err != nil || ext != topology.LineID("county", min(nc, neighbour), max(nc, neighbour)) {
+		t.Errorf("derived line on the recoded county: id %q %v, want its new codes' %q", ext, err, topology.LineID("county", min(nc, neighbour), max(nc, neighbour)))
+	}
+	if got := lineName(targetLine); got != targetName {
+		t.Errorf("the merge target's derived line renamed to %q", got)
+	}
+	lineIs(mergedLine, min(p("merge_target"), mergeC), max(p("merge_target"), mergeC))
+	if got := lineName(mergedLine); got != mergedName {
+		t.Errorf("the merged township's derived line took %q (the pair's name is another line's)", got)
 	}
 	var renameAudit int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE entity = 'boundary_line' AND entity_key = $1 AND action = 'rename'
