@@ -63,10 +63,24 @@ func connectURL(t *testing.T, url string) *pgx.Conn {
 	return conn
 }
 
+// ephemeralPort is a TCP port on 127.0.0.1 that nothing listened on a moment ago.
+func ephemeralPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
 func TestLifecycle(t *testing.T) {
 	ctx := context.Background()
 	home := tempHome(t, ".fangyuan")
-	c := OpenWith(home, Options{Port: 54340}) // keep off the development cluster's port
+	// A free port, off the development cluster's: a fixed one collided when two clones ran
+	// their tests at the same time (a second Up refuses a port in use, as it should).
+	port := ephemeralPort(t)
+	c := OpenWith(home, Options{Port: port})
 	destroyAtEnd(t, c)
 
 	start := time.Now()
@@ -87,7 +101,7 @@ func TestLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Status: %v", err)
 	}
-	if !st.Exists || !st.Running || st.PID <= 0 || st.Port < 54340 || !strings.HasPrefix(st.Version, "15.") {
+	if !st.Exists || !st.Running || st.PID <= 0 || st.Port != port || !strings.HasPrefix(st.Version, "15.") {
 		t.Errorf("Status = %+v, want an existing running PostgreSQL 15", st)
 	}
 	if st.Home != home || st.LogFile != filepath.Join(home, "postgres.log") {
