@@ -94,9 +94,12 @@ func RenameDerivedLines(ctx context.Context, tx pgx.Tx, detail map[string]any) (
 		names[w.key]++
 		exts[w.ext]++
 	}
-	ids, olds, news, newExts := make([]int64, len(ws)), make([]string, len(ws)), make([]string, len(ws)), make([]string, len(ws))
+	n := len(ws)
+	ids, olds, news, newExts := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
+	wantNames, wantExts := make([]string, n), make([]string, n)
 	for i, w := range ws {
 		ids[i], olds[i], news[i], newExts[i] = w.id, w.oldName, w.name, w.ext
+		wantNames[i], wantExts[i] = w.name, w.ext
 		if names[w.key] > 1 {
 			news[i] = w.oldName
 		}
@@ -110,10 +113,6 @@ func RenameDerivedLines(ctx context.Context, tx pgx.Tx, detail map[string]any) (
 	}
 	renamed = int(tag.RowsAffected())
 	// Kept: the lines whose name or id is still other than their units give them.
-	wantNames, wantExts := make([]string, len(ws)), make([]string, len(ws))
-	for i, w := range ws {
-		wantNames[i], wantExts[i] = w.name, w.ext
-	}
 	if err := tx.QueryRow(ctx, sqlLinesKept, ids, wantNames, wantExts).Scan(&kept); err != nil {
 		return 0, 0, err
 	}

@@ -36,22 +36,9 @@
     topology: null, topoSource: null };
   const t = (k) => I18N[state.lang][k] ?? I18N.zh[k] ?? k;
   const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
-  const token = () => localStorage.getItem('fangyuan.token') || '';
-  const authHeaders = () => (token() ? { Authorization: 'Bearer ' + token() } : {});
   const status = (msg, error = false) => { const el = $('#status'); el.textContent = msg || ''; el.classList.toggle('error', !!error); };
 
-  async function request(path, opts = {}, retried = false) {
-    const r = await fetch(path, { ...opts, headers: { ...authHeaders(), ...(opts.headers || {}) } });
-    if ((r.status === 401 || r.status === 403) && !retried) {
-      const tok = prompt(t('tokenPrompt'));
-      if (tok) { localStorage.setItem('fangyuan.token', tok.trim()); return request(path, opts, true); }
-    }
-    if (!r.ok) {
-      const body = await r.json().catch(() => null);
-      throw new Error((body && body.error && body.error.message) || r.statusText);
-    }
-    return r;
-  }
+  const request = window.fangyuanRequest(() => t('tokenPrompt'));
   const api = async (path) => (await request(path)).json();
 
   const map = new maplibregl.Map({

@@ -41,21 +41,8 @@
   const status = (msg, error = false) => { const el = $('#status'); el.textContent = msg || ''; el.classList.toggle('error', !!error); };
   const fail = (e) => status(t('failed') + e.message, true);
 
-  async function request(path, opts = {}, retried = false) {
-    const headers = { ...(token() ? { Authorization: 'Bearer ' + token() } : {}), ...(opts.headers || {}) };
-    const r = await fetch(path, { ...opts, headers });
-    if ((r.status === 401 || r.status === 403) && !retried) {
-      const tok = prompt(t('tokenPrompt'));
-      if (tok) { localStorage.setItem('fangyuan.token', tok.trim()); return request(path, opts, true); }
-    }
-    if (!r.ok) {
-      const body = await r.json().catch(() => null);
-      const e = new Error((body && body.error && body.error.message) || r.statusText);
-      e.status = r.status;
-      throw e;
-    }
-    return r.json();
-  }
+  const send = window.fangyuanRequest(() => t('tokenPrompt'));
+  const request = async (path, opts) => (await send(path, opts)).json();
 
   async function loadReports() {
     const { reports } = await request('/api/divisions/changes');

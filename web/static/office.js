@@ -71,20 +71,7 @@
   const label = (n, suffix) => (!suffix ? `${n}` : ['甲', '乙', '丙', '丁', '附'].includes(suffix) ? `${suffix}${n}号` : `${n}号${suffix}`);
   const written = (road, n, suffix) => road + (suffix ? label(n, suffix) : `${n}号`);
 
-  async function request(path, opts = {}, retried = false) {
-    const r = await fetch(path, { ...opts, headers: { ...authHeaders(), ...(opts.headers || {}) } });
-    if ((r.status === 401 || r.status === 403) && !retried) {
-      const tok = prompt(t('tokenPrompt'));
-      if (tok) { localStorage.setItem('fangyuan.token', tok.trim()); return request(path, opts, true); }
-    }
-    if (!r.ok) {
-      const body = await r.json().catch(() => null);
-      const e = new Error((body && body.error && body.error.message) || r.statusText);
-      e.status = r.status;
-      throw e;
-    }
-    return r;
-  }
+  const request = window.fangyuanRequest(() => t('tokenPrompt'));
   const api = async (path) => (await request(path)).json();
   const send = async (method, path, body) => (await request(path, { method, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json();
 
