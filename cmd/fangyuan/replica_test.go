@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -65,7 +64,7 @@ func newReplicaSetup(t *testing.T) *replicaSetup {
 		os.RemoveAll(dir)
 	})
 	start := time.Now()
-	if err := run(ctx, []string{"db", "replica", "--primary", primary.URL, "--home", home, "--port", strconv.Itoa(57000 + rand.IntN(2000))}, &out); err != nil {
+	if err := run(ctx, []string{"db", "replica", "--primary", primary.URL, "--home", home, "--port", strconv.Itoa(freePort(t))}, &out); err != nil {
 		t.Fatalf("db replica: %v", err)
 	}
 	t.Logf("standby made and streaming in %v", time.Since(start))
